@@ -1,0 +1,165 @@
+"""The ``rdsbot`` command line.
+
+Heavy imports (the RDS SDK, Bolt) happen inside the commands that need them,
+so ``rdsbot --help`` and the audit/policy tools start in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.policy.cli import app as policy_app
+
+app = typer.Typer(help="rdsbot: ApsaraDB RDS operations from Slack, behind policy and approval.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="The state and audit database.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.add_typer(policy_app, name="policy", help="Check, explain, lint and test the access policy.")
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    from bot.config import load_settings
+
+    try:
+        return load_settings()
+    except ValidationError as error:
+        typer.echo(f"configuration error: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve() -> None:
+    """Run the bot (HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set)."""
+    from bot import logs
+    from bot.app import StartupError, build_runtime
+
+    settings = _settings()
+    logs.setup(settings.log_level, settings.log_format)
+    try:
+        runtime = build_runtime(settings)
+    except StartupError as error:
+        typer.echo(f"rdsbot cannot start: {error}", err=True)
+        raise typer.Exit(2) from None
+    host, port = runtime.listen()
+    runtime.start()
+    stop = threading.Event()
+
+    def _stop(*_: object) -> None:
+        stop.set()
+        runtime.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    if settings.slack_app_token is not None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        handler = SocketModeHandler(runtime.bolt, settings.slack_app_token.get_secret_value())
+        handler.connect()
+        typer.echo(f"rdsbot: Socket Mode connected; health on http://{host}:{port}/healthz", err=True)
+    else:
+        typer.echo(f"rdsbot: listening on http://{host}:{port}/slack/events", err=True)
+    try:
+        runtime.serve_forever()
+    except OSError:
+        if not stop.is_set():
+            raise
+
+
+@app.command()
+def sandbox(
+    keep_running: Annotated[bool, typer.Option("--keep-running", help="Leave the bot and emulators up after the demo.")] = False,
+    speed: Annotated[float, typer.Option(help="Emulated job durations in seconds.")] = 6.0,
+) -> None:
+    """The bot, an RDS emulator and a Slack emulator, with seeded data: watch a clone end to end."""
+    from bot.sandbox.demo import run_demo
+
+    raise typer.Exit(run_demo(keep_running=keep_running, job_seconds=speed))
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Create or upgrade the schema (safe to run from several replicas at once)."""
+    from bot.store import migrate
+    from bot.store.db import Database, redact_url
+
+    settings = _settings()
+    db = Database(settings.database_url)
+    before, after = migrate.upgrade(db, revision)
+    typer.echo(f"{redact_url(db.url)}: {before or 'empty'} -> {after}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision and whether it is the newest."""
+    from bot.store import migrate
+    from bot.store.db import Database
+
+    db = Database(_settings().database_url)
+    current = migrate.current_revision(db)
+    head = migrate.head_revision()
+    typer.echo(f"{current or 'empty'} (newest: {head})")
+    raise typer.Exit(0 if current == head else 1)
+
+
+@audit_app.command("export")
+def audit_export(
+    request_id: Annotated[str | None, typer.Option("--request", help="Only this request's events.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file instead of stdout.")] = None,
+) -> None:
+    """The audit trail as JSON Lines, oldest first."""
+    from bot.store import audit
+    from bot.store.db import Database
+
+    db = Database(_settings().database_url)
+    out = output.open("w", encoding="utf-8") if output else sys.stdout
+    try:
+        with db.session() as session:
+            for row in audit.events(session, request_id=request_id):
+                out.write(json.dumps(audit.export_record(row), ensure_ascii=False, default=str) + "\n")
+    finally:
+        if output:
+            out.close()
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Exit 0 only when the hash chain is intact; otherwise name the first bad event."""
+    from bot.store import audit
+    from bot.store.db import Database
+
+    db = Database(_settings().database_url)
+    with db.session() as session:
+        result = audit.verify(session)
+    if result.ok:
+        typer.echo(f"ok: {result.count} events, chain intact")
+        return
+    typer.echo(f"BROKEN at event {result.bad_seq}: {result.reason} ({result.count} events verified before it)", err=True)
+    raise typer.Exit(1)
+
+
+@app.command("ram-policy")
+def ram_policy_command() -> None:
+    """The least-privilege RAM policy the bot's own AccessKey needs."""
+    from bot import operations
+    from bot.policy import ram_policy
+
+    typer.echo(json.dumps(ram_policy(operations.ram_actions()), indent=2))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""The one typed settings object, read from the environment (DESIGN.md's contract).
+
+Secrets are ``SecretStr`` so that a ``repr`` of the settings, a log line or a
+traceback never shows them; code that needs the value asks for it explicitly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SLACK_API_URL = "https://slack.com/api/"
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from the environment, with the contract's defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_SIGNING_SECRET"
+    )
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+
+    host: str = Field(default="127.0.0.1", validation_alias="RDSBOT_HOST")
+    port: int = Field(default=3000, ge=0, le=65535, validation_alias="RDSBOT_PORT")
+    slack_api_url: str = Field(default=SLACK_API_URL, validation_alias="RDSBOT_SLACK_API_URL")
+    approval_channel: str | None = Field(default=None, validation_alias="RDSBOT_APPROVAL_CHANNEL")
+
+    access_key_id: SecretStr | None = Field(
+        default=None, validation_alias="ALIBABA_CLOUD_ACCESS_KEY_ID"
+    )
+    access_key_secret: SecretStr | None = Field(
+        default=None, validation_alias="ALIBABA_CLOUD_ACCESS_KEY_SECRET"
+    )
+    region_id: str = Field(default="cn-hangzhou", validation_alias="RDSBOT_REGION_ID")
+    account_id: str = Field(default="*", validation_alias="RDSBOT_ACCOUNT_ID")
+    rds_endpoint: str | None = Field(default=None, validation_alias="RDSBOT_RDS_ENDPOINT")
+    rds_protocol: str = Field(default="https", validation_alias="RDSBOT_RDS_PROTOCOL")
+    rds_timeout_s: float = Field(default=10.0, gt=0, validation_alias="RDSBOT_RDS_TIMEOUT_S")
+    rds_max_attempts: int = Field(default=4, ge=1, le=10, validation_alias="RDSBOT_RDS_MAX_ATTEMPTS")
+
+    database_url: str = Field(default="sqlite:///rdsbot.db", validation_alias="RDSBOT_DATABASE_URL")
+    policy_dir: Path = Field(default=Path("policies"), validation_alias="RDSBOT_POLICY_DIR")
+    poll_interval_s: float = Field(default=30.0, gt=0, validation_alias="RDSBOT_POLL_INTERVAL_S")
+    approval_ttl_s: float = Field(default=86400.0, gt=0, validation_alias="RDSBOT_APPROVAL_TTL_S")
+    # A job whose status never reaches an end state is failed after this long, so
+    # an unknown or stuck status can never keep a request "running" for ever.
+    job_timeout_s: float = Field(default=6 * 3600.0, gt=0, validation_alias="RDSBOT_JOB_TIMEOUT_S")
+    log_level: str = Field(default="INFO", validation_alias="RDSBOT_LOG_LEVEL")
+    log_format: str = Field(default="json", validation_alias="RDSBOT_LOG_FORMAT")
+
+    @field_validator("rds_protocol")
+    @classmethod
+    def _protocol(cls, value: str) -> str:
+        value = value.lower()
+        if value not in {"http", "https"}:
+            raise ValueError("RDSBOT_RDS_PROTOCOL must be http or https")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("rds_endpoint")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value and "://" in value:
+            raise ValueError("RDSBOT_RDS_ENDPOINT is host:port without a scheme")
+        return value or None
+
+    def missing_for_serve(self) -> list[str]:
+        """Names of required variables that are unset, for a clear start-up error."""
+        missing = []
+        if self.slack_bot_token is None:
+            missing.append("SLACK_BOT_TOKEN")
+        if self.slack_signing_secret is None and self.slack_app_token is None:
+            missing.append("SLACK_SIGNING_SECRET")
+        if not self.approval_channel:
+            missing.append("RDSBOT_APPROVAL_CHANNEL")
+        return missing
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, so loggers and error renderers can redact them."""
+        secrets = []
+        for value in (
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            self.access_key_id,
+            self.access_key_secret,
+        ):
+            if value is not None and value.get_secret_value():
+                secrets.append(value.get_secret_value())
+        return secrets
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment; keyword overrides win (used by the sandbox and tests)."""
+    return Settings(**overrides)  # type: ignore[arg-type]
+

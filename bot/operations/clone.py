@@ -1,0 +1,307 @@
+"""CloneDBInstance: restore an instance's backup or a point in time into a NEW instance.
+
+Rules from the seed page (seeds/CloneDBInstance.ja.txt) and RDS_API.md; each is
+shown on the modal field it concerns. Defaults are the source's values, so the
+optional fields are only sent when the user changed them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from bot.operations.base import Context, FieldKind, FieldSpec, Form, Operation, Plan, Progress, lookup_instance
+from bot.operations.rules import (
+    INSTANCE_ID,
+    VPC_ID,
+    VSWITCH_ID,
+    ZONE_ID,
+    Checker,
+    api_time,
+    check_description,
+    check_ip,
+    check_names,
+    check_reason,
+    one_of,
+)
+from bot.rds.directory import InstanceInfo, RdsDirectory
+from bot.rds.errors import RdsError
+from bot.timeutil import human_time
+
+PAY_TYPES = (("Postpaid", "Pay-as-you-go (Postpaid)"), ("Prepaid", "Subscription (Prepaid)"), ("Serverless", "Serverless"))
+PERIODS = (("Month", "Month"), ("Year", "Year"))
+USED_TIME_RANGE = {"Year": (1, 3), "Month": (1, 9)}
+STORAGE_TYPES = (
+    ("general_essd", "General ESSD (recommended)"),
+    ("local_ssd", "Local SSD"),
+    ("cloud_ssd", "Standard SSD"),
+    ("cloud_essd", "ESSD PL1"),
+    ("cloud_essd2", "ESSD PL2"),
+    ("cloud_essd3", "ESSD PL3"),
+)
+CLOUD_DISKS = {"general_essd", "cloud_ssd", "cloud_essd", "cloud_essd2", "cloud_essd3"}
+SERVERLESS_DISKS = {"cloud_essd", "general_essd"}
+ESSD_LEVEL = {"cloud_essd": 1, "cloud_essd2": 2, "cloud_essd3": 3}
+CATEGORIES = (
+    ("Basic", "Basic"),
+    ("HighAvailability", "High Availability"),
+    ("AlwaysOn", "Cluster (SQL Server, AlwaysOn)"),
+    ("cluster", "Cluster (MySQL)"),
+    ("Finance", "Finance (China site)"),
+    ("serverless_basic", "Serverless Basic (MySQL, PostgreSQL)"),
+    ("serverless_standard", "Serverless HA (MySQL)"),
+    ("serverless_ha", "Serverless HA (SQL Server)"),
+)
+# Which engines each edition exists for; None = any engine.
+CATEGORY_ENGINES: dict[str, set[str] | None] = {
+    "Basic": None,
+    "HighAvailability": None,
+    "Finance": None,
+    "AlwaysOn": {"sqlserver"},
+    "cluster": {"mysql"},
+    "serverless_basic": {"mysql", "postgresql"},
+    "serverless_standard": {"mysql"},
+    "serverless_ha": {"sqlserver"},
+}
+NETWORK_TYPES = (("VPC", "VPC"), ("Classic", "Classic network"))
+
+
+class Clone(Operation):
+    """Clone: new instance from a backup set or a point in time (approval always)."""
+
+    name = "clone"
+    title = "Clone an RDS instance"
+    verb = "clone"
+    api_action = "CloneDBInstance"
+    ram_action = "rds:CloneDBInstance"
+    needs_approval = True
+    takes_client_token = True
+    fields = (
+        FieldSpec("DBInstanceId", "Source instance", FieldKind.INSTANCE, required=True,
+                  hint="The instance whose data is cloned. Type to search."),
+        FieldSpec("BackupId", "Backup set", FieldKind.BACKUP,
+                  hint="Restore from this backup set, or leave empty and give a point in time below."),
+        FieldSpec("RestoreTime", "Point in time (UTC)", FieldKind.TIME, placeholder="2026-11-28T16:00:00Z",
+                  hint="yyyy-MM-ddTHH:mm:ssZ, inside the backup retention window. Not together with a backup set."),
+        FieldSpec("PayType", "Billing", FieldKind.SELECT, required=True, options=PAY_TYPES),
+        FieldSpec("Period", "Subscription unit", FieldKind.SELECT, options=PERIODS, hint="Prepaid only."),
+        FieldSpec("UsedTime", "Subscription length", FieldKind.NUMBER,
+                  hint="Prepaid only: 1-3 years or 1-9 months."),
+        FieldSpec("reason", "Reason", FieldKind.LONG_TEXT, required=True, max_length=3000,
+                  hint="Why this clone is needed; approvers read this."),
+        FieldSpec("DBInstanceClass", "Instance class", section="optional", placeholder="e.g. mysql.n2.medium.2c",
+                  hint="Default: the source's class."),
+        FieldSpec("DBInstanceStorage", "Storage (GB)", FieldKind.NUMBER, section="optional",
+                  hint="Multiple of 5, not below the source's. Default: the source's."),
+        FieldSpec("DBInstanceStorageType", "Storage type", FieldKind.SELECT, options=STORAGE_TYPES, section="optional",
+                  hint="Default: the source's. A local-SSD source cannot clone to a cloud disk."),
+        FieldSpec("Category", "Edition", FieldKind.SELECT, options=CATEGORIES, section="optional",
+                  hint="Default: the source's."),
+        FieldSpec("ZoneId", "Zone", section="optional", placeholder="cn-hangzhou-h", hint="Default: the source's."),
+        FieldSpec("ZoneIdSlave1", "Secondary zone", section="optional", placeholder="cn-hangzhou-i",
+                  hint="Different from the zone = multi-zone. Needs two vSwitches."),
+        FieldSpec("InstanceNetworkType", "Network type", FieldKind.SELECT, options=NETWORK_TYPES, section="optional",
+                  hint="Default: the source's."),
+        FieldSpec("VPCId", "VPC", section="optional", placeholder="vpc-...", hint="A VPC in the instance's region."),
+        FieldSpec("VSwitchId", "vSwitch", section="optional", placeholder="vsw-...",
+                  hint="In the zone above; required with network type VPC; two, comma-separated, with a secondary zone."),
+        FieldSpec("PrivateIpAddress", "Private IP", section="optional", hint="Inside the vSwitch's CIDR block."),
+        FieldSpec("DBInstanceDescription", "Name of the new instance", section="optional", max_length=255,
+                  hint="2-255 characters; starts with a letter; letters, digits, _ and -."),
+        FieldSpec("DbNames", "Databases to clone", section="optional", placeholder="db1,db2",
+                  hint="Comma-separated. Default: all databases in the backup."),
+    )
+
+    def validate(self, form: Form, ctx: Context) -> Plan:
+        c = Checker(form)
+        instance_id = c.text("DBInstanceId", required=True, max_len=64, pattern=INSTANCE_ID,
+                             message="That does not look like an RDS instance ID (e.g. rm-bp1abc...).",
+                             what="The source instance")
+        backup_id = c.text("BackupId", max_len=64, pattern=_BACKUP_ID, message="A backup set ID is a number.",
+                           what="The backup set")
+        restore_time = c.time("RestoreTime", now=ctx.now, what="The point in time")
+        one_of(c, "BackupId", "RestoreTime", first_value=backup_id, second_value=restore_time,
+               what="a backup set or a point in time")
+        pay_type = c.choice("PayType", [v for v, _ in PAY_TYPES], required=True, what="Billing")
+        period = c.choice("Period", [v for v, _ in PERIODS], what="The subscription unit")
+        used_time = c.integer("UsedTime", low=1, high=9, what="The subscription length")
+        if pay_type == "Prepaid":
+            if period is None and c.ok("Period"):
+                c.fail("Period", "Prepaid needs a subscription unit (Year or Month).")
+            if used_time is None and c.ok("UsedTime"):
+                c.fail("UsedTime", "Prepaid needs a subscription length.")
+            if period and used_time is not None:
+                low, high = USED_TIME_RANGE[period]
+                if not low <= used_time <= high:
+                    c.fail("UsedTime", f"With {period} the length must be {low} to {high}.")
+        elif pay_type is not None:
+            for name, value in (("Period", period), ("UsedTime", used_time)):
+                if value is not None:
+                    c.fail(name, "Only a Prepaid (subscription) clone takes a subscription period.")
+        check_reason(c, required=True)
+        instance_class = c.text("DBInstanceClass", max_len=64, pattern=_CLASS,
+                                message="An instance class looks like mysql.n2.medium.2c.", what="The class")
+        storage = c.integer("DBInstanceStorage", low=5, high=64000, multiple_of=5, what="Storage")
+        storage_type = c.choice("DBInstanceStorageType", [v for v, _ in STORAGE_TYPES], what="The storage type")
+        category = c.choice("Category", [v for v, _ in CATEGORIES], what="The edition")
+        zone = c.text("ZoneId", max_len=64, pattern=ZONE_ID, message="A zone looks like cn-hangzhou-h.", what="The zone")
+        zone2 = c.text("ZoneIdSlave1", max_len=64, pattern=ZONE_ID, message="A zone looks like cn-hangzhou-i.",
+                       what="The secondary zone")
+        network = c.choice("InstanceNetworkType", [v for v, _ in NETWORK_TYPES], what="The network type")
+        vpc = c.text("VPCId", max_len=80, pattern=VPC_ID, message="A VPC ID looks like vpc-bp1....", what="The VPC")
+        vswitch = self._vswitches(c, zone2)
+        ip = check_ip(c, "PrivateIpAddress")
+        description = check_description(c, "DBInstanceDescription")
+        db_names = check_names(c, "DbNames")
+        if network == "VPC" and vswitch is None and c.ok("VSwitchId"):
+            c.fail("VSwitchId", "A VPC clone needs a vSwitch.")
+        if network == "Classic" and (vpc or vswitch):
+            c.fail("InstanceNetworkType", "A classic-network clone takes no VPC or vSwitch.")
+        if vswitch and not vpc and c.ok("VPCId"):
+            c.fail("VPCId", "Give the VPC the vSwitch belongs to.")
+        if ip and not vswitch and c.ok("PrivateIpAddress"):
+            c.fail("PrivateIpAddress", "A private IP needs the vSwitch it belongs to.")
+        serverless = pay_type == "Serverless" or (category or "").startswith("serverless")
+        if serverless and storage_type and storage_type not in SERVERLESS_DISKS:
+            c.fail("DBInstanceStorageType", "Serverless instances only use ESSD PL1 (cloud_essd) or General ESSD.")
+        if category and category.startswith("serverless") and pay_type and pay_type != "Serverless":
+            c.fail("Category", "A serverless edition needs Billing = Serverless.")
+        if category == "Finance" and not ctx.region_id.startswith("cn-"):
+            c.fail("Category", "The Finance edition exists only on the China site.")
+        c.done()
+
+        assert instance_id is not None and pay_type is not None
+        source = lookup_instance(ctx, instance_id)
+        self._check_source(c, source, ctx, backup_id=backup_id, restore_time=restore_time, pay_type=pay_type,
+                           storage=storage, storage_type=storage_type, category=category)
+        c.done()
+
+        params: dict[str, Any] = {
+            "DBInstanceId": instance_id,
+            "BackupId": backup_id,
+            "RestoreTime": api_time(restore_time),
+            "PayType": pay_type,
+            "Period": period,
+            "UsedTime": used_time,
+            "DBInstanceClass": instance_class,
+            "DBInstanceStorage": storage,
+            "DBInstanceStorageType": storage_type,
+            "Category": category,
+            "ZoneId": zone,
+            "ZoneIdSlave1": zone2,
+            "InstanceNetworkType": network,
+            "VPCId": vpc,
+            "VSwitchId": vswitch,
+            "PrivateIpAddress": ip,
+            "DBInstanceDescription": description,
+            "DbNames": ",".join(db_names) if db_names else None,
+        }
+        params = {k: v for k, v in params.items() if v is not None}
+        return Plan(instance_id=instance_id, params=params, instance=source, summary=self.summary(params))
+
+    @staticmethod
+    def _vswitches(c: Checker, zone2: str | None) -> str | None:
+        value = c.text("VSwitchId", max_len=200, what="The vSwitch")
+        if value is None:
+            return None
+        parts = [p.strip() for p in value.split(",")]
+        if any(not VSWITCH_ID.match(p) for p in parts):
+            c.fail("VSwitchId", "A vSwitch ID looks like vsw-bp1...; separate two with a comma.")
+            return None
+        if zone2 and len(parts) != 2:
+            c.fail("VSwitchId", "With a secondary zone, give two vSwitch IDs separated by a comma.")
+            return None
+        if not zone2 and len(parts) != 1:
+            c.fail("VSwitchId", "Give one vSwitch (two only with a secondary zone).")
+            return None
+        return ",".join(parts)
+
+    @staticmethod
+    def _check_source(
+        c: Checker,
+        source: InstanceInfo,
+        ctx: Context,
+        *,
+        backup_id: str | None,
+        restore_time: Any,
+        pay_type: str,
+        storage: int | None,
+        storage_type: str | None,
+        category: str | None,
+    ) -> None:
+        engine = source.engine.lower()
+        if source.status and source.status != "Running":
+            c.fail("DBInstanceId", f"{source.id} is {source.status}; only a Running instance can be cloned.")
+        if source.network_type == "Classic":
+            c.fail("DBInstanceId", f"{source.id} is on the classic network; RDS no longer clones those.")
+        if pay_type == "Serverless" and engine == "mariadb":
+            c.fail("PayType", "Serverless is not available for MariaDB.")
+        if category:
+            engines = CATEGORY_ENGINES.get(category)
+            if engines is not None and engine not in engines:
+                c.fail("Category", f"That edition is not available for {source.engine}.")
+        if storage is not None and source.storage_gb is not None and storage < source.storage_gb:
+            c.fail("DBInstanceStorage", f"At least the source's {source.storage_gb} GB.")
+        if storage_type and source.storage_type == "local_ssd" and storage_type in CLOUD_DISKS:
+            c.fail("DBInstanceStorageType", "The source uses local SSD, which cannot be cloned to a cloud disk.")
+        if storage_type in ESSD_LEVEL and ESSD_LEVEL.get(source.storage_type, 0) > ESSD_LEVEL[storage_type]:
+            c.fail("DBInstanceStorageType", f"Not below the source's ESSD level ({source.storage_type}).")
+        if backup_id is not None:
+            _check_backup(c, ctx.directory, source.id, backup_id)
+        if restore_time is not None:
+            _check_window(c, ctx, source.id, restore_time)
+
+    def probe(self, directory: RdsDirectory, params: Mapping[str, Any], result: Mapping[str, Any]) -> Progress:
+        new_id = str(result.get("DBInstanceId") or "")
+        status = directory.status(new_id)
+        if status == "Running":
+            return Progress(status=status, done=True, result={"DBInstanceId": new_id})
+        if status in _FAILED:
+            return Progress(status=status, done=True, failed=True, error_code=f"Instance{status}",
+                            error_message=f"The new instance {new_id} ended up {status}.")
+        return Progress(status=status or "Unknown")
+
+    def outcome(self, params: Mapping[str, Any], result: Mapping[str, Any]) -> str:
+        new_id = result.get("DBInstanceId", "?")
+        source = params.get("DBInstanceId", "?")
+        point = f"backup set {params['BackupId']}" if params.get("BackupId") else f"{params.get('RestoreTime')} (UTC)"
+        return f"New instance *{new_id}* is Running: a clone of {source} as of {point}."
+
+
+_BACKUP_ID = re.compile(r"^\d{1,20}$")
+_CLASS = re.compile(r"^[a-z0-9]+(\.[a-z0-9]+){1,5}$")
+_FAILED = {"Deleting", "Released", "CreateFailed", "Failed", "Deleted"}
+
+
+def _check_backup(c: Checker, directory: RdsDirectory, instance_id: str, backup_id: str) -> None:
+    try:
+        backups = directory.backups(instance_id)
+    except RdsError as error:
+        c.fail("BackupId", f"Could not list the backups of {instance_id}: {error.plain()}")
+        return
+    match = next((b for b in backups if b.id == backup_id), None)
+    if match is None:
+        c.fail("BackupId", f"Backup set {backup_id} is not a backup of {instance_id}.")
+    elif not match.ok:
+        c.fail("BackupId", f"Backup set {backup_id} is {match.status}; pick a successful one.")
+
+
+def _check_window(c: Checker, ctx: Context, instance_id: str, restore_time: Any) -> None:
+    """The point in time must lie inside the backup retention window."""
+    try:
+        backups = [b for b in ctx.directory.backups(instance_id) if b.ok]
+    except RdsError as error:
+        c.fail("RestoreTime", f"Could not read the backups of {instance_id}: {error.plain()}")
+        return
+    retention = ctx.directory.retention_days(instance_id)
+    starts = [b.consistent or b.end for b in backups if (b.consistent or b.end) is not None]
+    if not starts:
+        c.fail("RestoreTime", f"{instance_id} has no successful backup, so no point in time can be restored.")
+        return
+    earliest = min(starts)
+    if retention is not None and retention > 0:
+        earliest = max(earliest, ctx.now - timedelta(days=retention))
+    if restore_time < earliest:
+        c.fail("RestoreTime", f"Outside the backup retention window: the earliest point is {human_time(earliest)}.")

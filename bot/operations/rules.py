@@ -1,0 +1,213 @@
+"""Validation building blocks shared by every operation.
+
+A :class:`Checker` reads one form, collects one plain-words error per field, and
+hands back typed values; operations state their seed page's rules with it and
+raise all errors at once, so the user fixes everything in one round.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from bot.operations.base import FieldErrors, Form
+from bot.timeutil import API_SECONDS, parse_api, to_api
+
+INSTANCE_ID = re.compile(r"^[a-z][a-z0-9-]{2,63}$")
+ZONE_ID = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
+VPC_ID = re.compile(r"^vpc-[a-z0-9]{4,64}$")
+VSWITCH_ID = re.compile(r"^vsw-[a-z0-9]{4,64}$")
+DB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.$-]{0,63}$")
+# Letters, digits, CJK, underscore, hyphen; must start with a letter or CJK.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+DESCRIPTION = re.compile(rf"^[A-Za-z{_CJK}][A-Za-z0-9{_CJK}_-]{{1,254}}$")
+MAX_TEXT = 3000
+
+
+class Checker:
+    """Reads and checks one form; errors accumulate until :meth:`done`."""
+
+    def __init__(self, form: Form) -> None:
+        self.form = form
+        self.errors: dict[str, str] = {}
+
+    def fail(self, name: str, message: str) -> None:
+        # The first problem found for a field is the one the user sees.
+        self.errors.setdefault(name, message)
+
+    def ok(self, name: str) -> bool:
+        return name not in self.errors
+
+    def raw(self, name: str) -> str | None:
+        value = self.form.get(name)
+        if isinstance(value, list):
+            value = ",".join(v for v in value if v)
+        if value is None:
+            return None
+        value = str(value).strip()
+        return value or None
+
+    def text(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        max_len: int = 255,
+        pattern: re.Pattern[str] | None = None,
+        message: str | None = None,
+        what: str = "This field",
+    ) -> str | None:
+        value = self.raw(name)
+        if value is None:
+            if required:
+                self.fail(name, f"{what} is required.")
+            return None
+        if len(value) > max_len:
+            self.fail(name, f"{what} is {len(value)} characters long; at most {max_len} are allowed.")
+            return None
+        if pattern is not None and not pattern.match(value):
+            self.fail(name, message or f"{what} is not in the expected format.")
+            return None
+        return value
+
+    def choice(self, name: str, allowed: Iterable[str], *, required: bool = False, what: str = "This field") -> str | None:
+        allowed = list(allowed)
+        value = self.raw(name)
+        if value is None:
+            if required:
+                self.fail(name, f"{what} is required.")
+            return None
+        if value not in allowed:
+            self.fail(name, f"{value[:40]!r} is not one of: {', '.join(allowed)}.")
+            return None
+        return value
+
+    def integer(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        low: int | None = None,
+        high: int | None = None,
+        multiple_of: int | None = None,
+        what: str = "This field",
+    ) -> int | None:
+        value = self.raw(name)
+        if value is None:
+            if required:
+                self.fail(name, f"{what} is required.")
+            return None
+        if not re.fullmatch(r"[+-]?\d{1,9}", value):
+            self.fail(name, f"{what} must be a whole number.")
+            return None
+        number = int(value)
+        if low is not None and number < low or high is not None and number > high:
+            bounds = f"from {low} to {high}" if low is not None and high is not None else (
+                f"at least {low}" if low is not None else f"at most {high}"
+            )
+            self.fail(name, f"{what} must be {bounds}.")
+            return None
+        if multiple_of and number % multiple_of:
+            self.fail(name, f"{what} must be a multiple of {multiple_of}.")
+            return None
+        return number
+
+    def time(self, name: str, *, required: bool = False, now: datetime | None = None, what: str = "The time") -> datetime | None:
+        """A UTC time in yyyy-MM-ddTHH:mm:ssZ (also accepts 'yyyy-MM-dd HH:mm[:ss]' as UTC)."""
+        value = self.raw(name)
+        if value is None:
+            if required:
+                self.fail(name, f"{what} is required (UTC, like {to_api(now or datetime.now(UTC))}).")
+            return None
+        if re.fullmatch(r"\d{9,11}", value):
+            # A datetimepicker sends epoch seconds.
+            parsed = datetime.fromtimestamp(int(value), tz=UTC)
+        else:
+            candidate = value.replace(" ", "T", 1)
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", candidate):
+                candidate += ":00Z"
+            elif re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", candidate):
+                candidate += "Z"
+            try:
+                parsed = parse_api(candidate)
+            except ValueError:
+                self.fail(name, f"{what} must be UTC in the form yyyy-MM-ddTHH:mm:ssZ, e.g. 2026-11-28T16:00:00Z.")
+                return None
+        if now is not None and parsed > now:
+            self.fail(name, f"{what} {to_api(parsed)} is in the future.")
+            return None
+        return parsed
+
+    def done(self) -> None:
+        if self.errors:
+            raise FieldErrors(self.errors)
+
+
+def api_time(value: datetime | None) -> str | None:
+    return to_api(value, API_SECONDS) if value is not None else None
+
+
+def check_description(c: Checker, name: str) -> str | None:
+    """DBInstanceDescription: 2-255 chars, starts with a letter/CJK, letters, digits, CJK, _ and -."""
+    value = c.raw(name)
+    if value is None:
+        return None
+    if value.lower().startswith(("http://", "https://")):
+        c.fail(name, "The description must not start with http:// or https://.")
+        return None
+    if len(value) < 2 or len(value) > 255:
+        c.fail(name, f"The description must be 2 to 255 characters (it is {len(value)}).")
+        return None
+    if not DESCRIPTION.match(value):
+        c.fail(
+            name,
+            "The description must start with a letter (or CJK character) and use only letters, digits, "
+            "CJK characters, _ and -.",
+        )
+        return None
+    return value
+
+
+def check_ip(c: Checker, name: str) -> str | None:
+    value = c.raw(name)
+    if value is None:
+        return None
+    try:
+        ip = ipaddress.ip_address(value)
+    except ValueError:
+        c.fail(name, f"{value[:40]!r} is not an IP address.")
+        return None
+    if not ip.is_private:
+        c.fail(name, f"{value} is not a private address.")
+        return None
+    return value
+
+
+def check_names(c: Checker, name: str, *, what: str = "Database names") -> list[str] | None:
+    """A comma-separated list of database names."""
+    value = c.raw(name)
+    if value is None:
+        return None
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    bad = [n for n in names if not DB_NAME.match(n)]
+    if bad:
+        c.fail(name, f"{what}: {', '.join(repr(b[:40]) for b in bad[:3])} not valid (letters, digits, _ . $ -).")
+        return None
+    if len(set(names)) != len(names):
+        c.fail(name, f"{what}: a name is listed twice.")
+        return None
+    return names
+
+
+def check_reason(c: Checker, *, required: bool) -> str | None:
+    return c.text("reason", required=required, max_len=MAX_TEXT, what="A reason")
+
+
+def one_of(c: Checker, first: str, second: str, *, first_value: object, second_value: object, what: str) -> None:
+    """Exactly one of two fields (BackupId xor RestoreTime)."""
+    if first_value in (None, "") and second_value in (None, "") and c.ok(first) and c.ok(second):
+        c.fail(first, f"Give {what}.")
+    elif first_value not in (None, "") and second_value not in (None, ""):
+        c.fail(second, f"Give {what}, not both.")

@@ -1,0 +1,73 @@
+"""The answer to one policy question, with the wording that explains it."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from .conditions import conditions_text
+from .rules import ANYONE, Rule
+
+
+class Decision(BaseModel, frozen=True):
+    """Whether ``subject`` may do ``action`` on ``resource``, and which line decided.
+
+    ``rule`` is the line that decided: the allow that granted, or the explicit
+    deny that refused; ``None`` when nothing allowed (the default deny).
+    ``via`` is the role, user group or ``*`` through which ``rule`` applied
+    (``None`` when it names the subject itself) and ``path`` the chain from the
+    subject to it (``("U0BOB", "role:dba", "role:ops")``).
+    ``tags_assumed`` is True when ``rule`` is a tag-conditioned deny that applied
+    because the instance's tags were unknown. ``needs_tags`` names a conditional
+    allow that would have applied had the tags been known to satisfy it.
+    """
+
+    allowed: bool
+    subject: str
+    action: str
+    resource: str
+    tags: dict[str, str] | None
+    policy_version: str
+    rule: Rule | None
+    via: str | None = None
+    path: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    tags_assumed: bool = False
+    needs_tags: Rule | None = None
+
+    @property
+    def effect(self) -> str:
+        return "allow" if self.allowed else "deny"
+
+    def explain(self) -> str:
+        """One or two plain sentences, starting with ``allow`` or ``deny``."""
+        version = f"policy version {self.policy_version}"
+        if self.rule is None:
+            text = (f"deny: no rule allows {self.action} on {self.resource} "
+                    f"for {self.subject} ({version}).")
+            if self.needs_tags is not None:
+                needed = conditions_text(self.needs_tags.conditions)
+                text += (f" {_cite(self.needs_tags)} would allow it when {needed}, "
+                         "but the instance's tags are unknown.")
+            return text
+        cited = f"{_cite(self.rule)}{self._via_text()}"
+        if self.allowed:
+            return (f"allow: {self.subject} may {self.action} on {self.resource}, "
+                    f"granted by {cited} ({version}).")
+        text = (f"deny: {self.subject} may not {self.action} on {self.resource}, "
+                f"explicitly denied by {cited} ({version}).")
+        if self.tags_assumed:
+            text += (" The instance's tags are unknown, so this tag-conditioned deny "
+                     "applies as if its conditions held.")
+        return text
+
+    def _via_text(self) -> str:
+        if self.via is None:
+            return ""
+        if self.via == ANYONE:
+            return " (a rule for everyone)"
+        chain = " > ".join(self.path) if len(self.path) > 1 else self.via
+        return f" via {self.via} ({chain})"
+
+
+def _cite(rule: Rule) -> str:
+    return f"{rule.where} `{rule.text}`"

@@ -1,0 +1,230 @@
+"""``PolicyEngine``: one immutable, loaded policy that answers questions from many threads.
+
+Loading parses and validates everything (PolicyError with file and line),
+refuses role graphs casbin would silently cut short, and builds the candidate
+index. Deciding picks the candidate lines and lets casbin's matcher and
+deny-override effect decide over them (``casbin_model.py``). An engine is never
+changed after construction: a new policy is a new engine (``store.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .actions import check_action
+from .arn import check_resource
+from .casbin_model import CasbinCore, load_model
+from .conditions import CompiledConditions, conditions_text, parse_conditions
+from .decision import Decision
+from .errors import PolicyError
+from .index import CandidateIndex
+from .matching import PatternCache
+from .parsing import load_policy
+from .roles import RoleGraph
+from .rules import ANYONE, GROUP_PREFIX, ROLE_PREFIX, Grant, Rule, normalize_group, subject_problem
+
+MODEL_FILE = "model.conf"
+POLICY_FILE = "policy.csv"
+
+# A request subject no policy line can name (it holds a space), used to ask
+# "would a stranger be allowed?" for subjects_allowed.
+_STRANGER = "<anyone else>"
+
+
+def compute_version(model_text: str, policy_text: str) -> str:
+    """Short sha256 of model.conf and policy.csv: ``sha256(model + NUL + policy)[:12]``."""
+    digest = hashlib.sha256(model_text.encode() + b"\0" + policy_text.encode())
+    return digest.hexdigest()[:12]
+
+
+def read_text(path: Path) -> str:
+    """Read a policy file as UTF-8, as a PolicyError when that fails."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"cannot read: {exc}", path=str(path)) from exc
+
+
+class PolicyEngine:
+    """A loaded policy. Thread-safe: nothing in it changes after construction."""
+
+    def __init__(self, model_text: str, policy_text: str, *, source: str = POLICY_FILE,
+                 model_source: str = MODEL_FILE) -> None:
+        self.model_text = model_text
+        self.policy_text = policy_text
+        self.source = source
+        self.model_source = model_source
+        self.version = compute_version(model_text, policy_text)
+        model = load_model(model_text, model_source)
+        parsed = load_policy(policy_text, source)
+        self.rules: tuple[Rule, ...] = tuple(parsed.rules)
+        self.grants: tuple[Grant, ...] = tuple(parsed.grants)
+        self.graph = RoleGraph(self.grants, source)
+
+        self._actions = PatternCache((rule.action for rule in self.rules), fold_case=True)
+        self._arns = PatternCache(rule.resource for rule in self.rules)
+        self._conditions: dict[str, CompiledConditions] = {}
+        rows = []
+        for number, rule in enumerate(self.rules):
+            cond = conditions_text(rule.conditions)
+            if cond not in self._conditions:
+                self._conditions[cond] = CompiledConditions(rule.conditions)
+            rows.append([rule.subject, rule.action, rule.resource, rule.effect, cond,
+                         str(number)])
+        self._rows = rows
+        self._index = CandidateIndex(self.rules, self._actions, self._arns)
+        links = [(grant.member, grant.role) for grant in self.graph.grants]
+        self._core = CasbinCore(model, rows, links, {
+            "actionMatch": self._action_match,
+            "arnMatch": self._arn_match,
+            "conditionMatch": self._condition_match,
+        }, source=model_source)
+
+    # -- construction -------------------------------------------------------
+    @classmethod
+    def from_dir(cls, path: Path) -> PolicyEngine:
+        """Load ``path/model.conf`` and ``path/policy.csv``."""
+        path = Path(path)
+        model_path, policy_path = path / MODEL_FILE, path / POLICY_FILE
+        return cls(read_text(model_path), read_text(policy_path), source=str(policy_path),
+                   model_source=str(model_path))
+
+    @classmethod
+    def from_text(cls, model_text: str, policy_text: str, *,
+                  source: str = POLICY_FILE) -> PolicyEngine:
+        """Load from strings; ``source`` is the name explanations and errors cite."""
+        return cls(model_text, policy_text, source=source)
+
+    # -- casbin's custom functions (read-only, compiled at load) --------------
+    def _action_match(self, request_action: str, pattern: str) -> bool:
+        return self._actions.match(pattern, request_action)
+
+    def _arn_match(self, resource: str, pattern: str) -> bool:
+        return self._arns.match(pattern, resource)
+
+    def _condition_match(self, tags: Mapping[str, str] | None, cond: str, effect: str) -> bool:
+        compiled = self._conditions.get(cond)
+        if compiled is None:  # only model probes send lines the policy does not hold
+            compiled = CompiledConditions(parse_conditions(cond) if cond else ())
+        return compiled.apply(effect, tags)
+
+    # -- deciding -------------------------------------------------------------
+    def decide(self, subject: str, action: str, resource: str, *,
+               tags: Mapping[str, str] | None = None, groups: Sequence[str] = ()) -> Decision:
+        """May ``subject`` (in Slack user ``groups``) do ``action`` on ``resource``?
+
+        ``tags`` are the instance's tags, or ``None`` when they are unknown: then
+        tag-conditioned denies apply and tag-conditioned allows do not.
+        Raises ValueError for a malformed request (a programming error).
+        """
+        problem = subject_problem(subject, allow_anyone=False)
+        if problem is not None:
+            raise ValueError(problem)
+        check_action(action)
+        check_resource(resource)
+        group_ids = tuple(sorted({normalize_group(group) for group in groups}))
+        known_tags = None if tags is None else {str(k): str(v) for k, v in tags.items()}
+        return self._decide(subject, action, resource, known_tags, group_ids)
+
+    def _decide(self, subject: str, action: str, resource: str,
+                tags: dict[str, str] | None, groups: tuple[str, ...]) -> Decision:
+        candidates = self._index.candidates(self.principals(subject, groups), action, resource)
+        rule: Rule | None = None
+        allowed = False
+        if candidates:
+            # Empty candidates are the contract's default deny; casbin's empty-policy
+            # branch would instead evaluate the matcher against blank fields.
+            rows = [self._rows[number] for number in candidates]
+            allowed, row = self._core.evaluate(rows, (subject, action, resource, groups, tags))
+            if row:
+                rule = self.rules[int(row[-1])]
+            elif allowed:
+                raise RuntimeError("casbin allowed without naming a rule")
+        via, path = self._via(subject, groups, rule) if rule is not None else (None, ())
+        needs_tags = None
+        if rule is None and tags is None:
+            needs_tags = next((self.rules[n] for n in candidates
+                               if self.rules[n].effect == "allow" and self.rules[n].conditions),
+                              None)
+        return Decision(
+            allowed=allowed, subject=subject, action=action, resource=resource, tags=tags,
+            policy_version=self.version, rule=rule, via=via, path=path, groups=groups,
+            tags_assumed=bool(rule is not None and not allowed and rule.conditions
+                              and tags is None),
+            needs_tags=needs_tags,
+        )
+
+    def _via(self, subject: str, groups: Sequence[str], rule: Rule) -> tuple[str | None,
+                                                                            tuple[str, ...]]:
+        if rule.subject == subject:
+            return None, ()
+        if rule.subject == ANYONE:
+            return ANYONE, (subject, ANYONE)
+        path = self.graph.path((subject, *groups), rule.subject)
+        if path and path[0] != subject:
+            path = (subject, *path)  # reached through a user group
+        return rule.subject, path
+
+    def enforce_all(self, subject: str, action: str, resource: str, *,
+                    tags: Mapping[str, str] | None = None, groups: Sequence[str] = ()) -> bool:
+        """Plain casbin ``enforce`` over every line, no index (benchmarks and cross-checks).
+
+        Not for concurrent use: it runs on the shared base enforcer.
+        """
+        group_ids = tuple(sorted({normalize_group(group) for group in groups}))
+        request: tuple[Any, ...] = (subject, action, resource, group_ids,
+                                    None if tags is None else dict(tags))
+        return self._core.enforce_all(request)[0]
+
+    # -- questions about the policy ---------------------------------------------
+    def principals(self, subject: str, groups: Sequence[str] = ()) -> set[str]:
+        """Every subject whose lines apply: the subject, its roles, groups, their roles, ``*``."""
+        found = {subject, ANYONE, *self.graph.roles_of(subject)}
+        for group in groups:
+            found.add(group)
+            found |= self.graph.roles_of(group)
+        return found
+
+    def candidate_rules(self, subject: str, action: str, groups: Sequence[str] = ()) -> list[Rule]:
+        """The lines casbin would be handed for this subject and action (for explanations)."""
+        group_ids = tuple(sorted({normalize_group(group) for group in groups}))
+        numbers = self._index.candidates(self.principals(subject, group_ids), action)
+        return [self.rules[number] for number in numbers]
+
+    def roles_of(self, subject: str, groups: Sequence[str] = ()) -> list[str]:
+        """Every role ``subject`` holds, directly, through roles or through ``groups``."""
+        group_ids = [normalize_group(group) for group in groups]
+        return sorted(p for p in self.principals(subject, group_ids)
+                      if p.startswith(ROLE_PREFIX) and p != subject)
+
+    def members_of(self, role: str) -> list[str]:
+        """Users and user groups holding ``role``, directly or through other roles."""
+        return sorted(m for m in self.graph.members_of(role) if not m.startswith(ROLE_PREFIX))
+
+    def referenced_usergroups(self) -> set[str]:
+        """Bare Slack user group IDs (``S0DBA``) the policy names: resolve these per user."""
+        names = {rule.subject for rule in self.rules} | self.graph.members
+        return {name[len(GROUP_PREFIX):] for name in names if name.startswith(GROUP_PREFIX)}
+
+    def subjects_allowed(self, action: str, resource: str, *,
+                         tags: Mapping[str, str] | None = None) -> list[str]:
+        """User IDs and ``usergroup:`` IDs the policy names that would be allowed.
+
+        A user group counts when the group itself is allowed (a member may still
+        be refused by a deny of their own: check the person again when they act).
+        The list starts with ``*`` when someone the policy never names would be
+        allowed, i.e. the action is open to anyone.
+        """
+        check_action(action)
+        check_resource(resource)
+        known_tags = None if tags is None else dict(tags)
+        named = {rule.subject for rule in self.rules} | self.graph.members
+        concrete = sorted(n for n in named if n != ANYONE and not n.startswith(ROLE_PREFIX))
+        allowed = [n for n in concrete
+                   if self._decide(n, action, resource, known_tags, ()).allowed]
+        if self._decide(_STRANGER, action, resource, known_tags, ()).allowed:
+            allowed.insert(0, ANYONE)
+        return allowed

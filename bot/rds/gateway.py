@@ -1,0 +1,170 @@
+"""The one door to the RDS API: the official SDK behind a tiny, typed interface.
+
+Callers name an API action and pass its parameters by their API names (the same
+names the modal's block_ids use); they get back the response body as a dict or
+an :class:`RdsError`. The SDK is imported lazily on the first call because its
+import alone costs about two seconds, which ``rdsbot --help`` must not pay.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from bot import metrics
+from bot.config import Settings
+from bot.rds.errors import ErrorKind, RdsError
+from bot.rds.retry import Backoff, CallSafety, should_retry
+
+log = logging.getLogger(__name__)
+
+
+class RdsGateway(Protocol):
+    """What the rest of the bot needs from RDS."""
+
+    region_id: str
+
+    def call(self, action: str, params: Mapping[str, Any], *, safety: CallSafety = CallSafety.READ) -> dict[str, Any]:
+        """Run one API action; raise :class:`RdsError` when it fails for good."""
+        ...
+
+
+def _sdk_method_name(action: str) -> str:
+    # CloneDBInstance -> clone_dbinstance, RestoreDdrTable -> restore_ddr_table:
+    # the SDK keeps runs of capitals together ("DB") and lower-cases them whole.
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", action).lower()
+    return f"{snake}_with_options"
+
+
+class SdkGateway:
+    """:class:`RdsGateway` over ``alibabacloud_rds20140815`` with retries and metrics."""
+
+    def __init__(self, settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.settings = settings
+        self.region_id = settings.region_id
+        self.backoff = Backoff(max_attempts=settings.rds_max_attempts)
+        self._sleep = sleep
+        self._client: Any = None
+        self._lock = threading.Lock()
+        if "sdk" in os.environ.get("DEBUG", ""):
+            # The SDK's debug logging prints the Authorization header.
+            log.warning("DEBUG=sdk ignored: it would log request signatures")
+            os.environ["DEBUG"] = os.environ["DEBUG"].replace("sdk", "")
+
+    def _sdk(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = self._build_client()
+            return self._client
+
+    def _build_client(self) -> Any:
+        from alibabacloud_rds20140815.client import Client
+        from alibabacloud_tea_openapi.utils_models import Config
+
+        s = self.settings
+        config = Config(
+            region_id=s.region_id,
+            protocol=s.rds_protocol,
+            read_timeout=int(s.rds_timeout_s * 1000),
+            connect_timeout=int(min(s.rds_timeout_s, 5.0) * 1000),
+        )
+        if s.access_key_id is not None and s.access_key_secret is not None:
+            config.access_key_id = s.access_key_id.get_secret_value()
+            config.access_key_secret = s.access_key_secret.get_secret_value()
+        else:
+            from alibabacloud_credentials.client import Client as CredentialClient
+
+            config.credential = CredentialClient()
+        if s.rds_endpoint:
+            config.endpoint = s.rds_endpoint
+            host = s.rds_endpoint.rsplit(":", 1)[0]
+            if host in {"127.0.0.1", "localhost", "::1"}:
+                # HTTP_PROXY would otherwise apply to the local emulator too.
+                config.no_proxy = host
+        return Client(config)
+
+    def call(self, action: str, params: Mapping[str, Any], *, safety: CallSafety = CallSafety.READ) -> dict[str, Any]:
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                body = self._call_once(action, params)
+            except RdsError as error:
+                metrics.RDS_ERRORS.labels(action, error.code).inc()
+                if attempt < self.backoff.max_attempts and should_retry(error, safety):
+                    delay = self.backoff.delay(attempt, error)
+                    log.info(
+                        "rds call retry",
+                        extra={"action": action, "code": error.code, "attempt": attempt, "delay_s": round(delay, 3)},
+                    )
+                    self._sleep(delay)
+                    continue
+                metrics.RDS_CALLS.labels(action, "error").observe(time.monotonic() - started)
+                raise
+            metrics.RDS_CALLS.labels(action, "ok").observe(time.monotonic() - started)
+            return body
+
+    def _call_once(self, action: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        from alibabacloud_rds20140815 import models
+        from alibabacloud_tea_openapi.exceptions import AlibabaCloudException, ThrottlingException
+        from darabonba.runtime import RuntimeOptions
+        from Tea.exceptions import TeaException, UnretryableException
+
+        client = self._sdk()
+        request_cls = getattr(models, f"{action}Request", None)
+        method = getattr(client, _sdk_method_name(action), None)
+        if request_cls is None or method is None:
+            raise RdsError("InvalidAction.NotFound", f"the SDK has no API named {action}")
+        payload = {"RegionId": self.region_id, **{k: v for k, v in params.items() if v is not None}}
+        runtime = RuntimeOptions(
+            read_timeout=int(self.settings.rds_timeout_s * 1000),
+            connect_timeout=int(min(self.settings.rds_timeout_s, 5.0) * 1000),
+            autoretry=False,
+        )
+        try:
+            response = method(request_cls().from_map(payload), runtime)
+        except ThrottlingException as exc:
+            raise _from_sdk(exc, ErrorKind.THROTTLED) from None
+        except AlibabaCloudException as exc:
+            raise _from_sdk(exc, None) from None
+        except UnretryableException as exc:
+            inner = getattr(exc, "inner_exception", None)
+            name = type(inner).__name__ if inner is not None else type(exc).__name__
+            kind = ErrorKind.TIMEOUT if "Timeout" in name else ErrorKind.NETWORK
+            code = "RequestTimeout" if kind is ErrorKind.TIMEOUT else "ConnectionFailed"
+            raise RdsError(code, f"{name} talking to RDS", kind) from None
+        except TeaException as exc:
+            raise _from_sdk(exc, None) from None
+        body = response.body.to_map() if response.body is not None else {}
+        return body
+
+
+def _from_sdk(exc: Any, kind: ErrorKind | None) -> RdsError:
+    data = getattr(exc, "data", None) or {}
+    code = str(getattr(exc, "code", None) or data.get("Code") or "Unknown")
+    status = getattr(exc, "status_code", None)
+    message = str(data.get("Message") or getattr(exc, "message", "") or "")
+    retry_after_ms = getattr(exc, "retry_after", None)
+    if kind is None:
+        if code.startswith("Throttling"):
+            kind = ErrorKind.THROTTLED
+        elif code in {"SignatureDoesNotMatch", "InvalidAccessKeyId.NotFound", "Forbidden.RAM", "InvalidAccessKeyId"}:
+            kind = ErrorKind.AUTH
+        elif status is not None and int(status) >= 500:
+            kind = ErrorKind.SERVER
+        else:
+            kind = ErrorKind.API
+    return RdsError(
+        code=code,
+        message=message,
+        kind=kind,
+        status=int(status) if status is not None else None,
+        request_id=data.get("RequestId"),
+        retry_after_s=(retry_after_ms / 1000.0) if retry_after_ms else None,
+    )

@@ -1,0 +1,57 @@
+"""Keep secrets out of logs, Slack messages, audit rows and error texts.
+
+Two layers: the exact values configured at start-up (tokens, signing secret,
+AccessKey pair) and shapes that look like credentials even when they are not
+ours (a token pasted into a reason field must not be echoed back either).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+MASK = "[redacted]"
+
+# (pattern, replacement): credential shapes, whoever they belong to.
+_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"xox[abprsoe]-[A-Za-z0-9-]{6,}"), MASK),  # Slack tokens
+    (re.compile(r"xapp-[A-Za-z0-9-]{6,}"), MASK),  # Slack app-level tokens
+    (re.compile(r"LTAI[A-Za-z0-9]{12,30}"), MASK),  # Alibaba Cloud AccessKey IDs
+    (re.compile(r"(?i)\b(signature|secret|password|token)=[^&\s,]+"), r"\1=" + MASK),
+    (re.compile(r"(?i)(authorization:\s*)\S+(\s+\S+)?"), r"\1" + MASK),
+]
+
+_lock = threading.Lock()
+_known: tuple[str, ...] = ()
+
+
+def register_secrets(values: Iterable[str]) -> None:
+    """Remember exact secret values so every later redaction hides them."""
+    global _known
+    cleaned = {v for v in values if v and len(v) >= 4}
+    with _lock:
+        # Longest first, so a secret containing another is hidden whole.
+        _known = tuple(sorted(set(_known) | cleaned, key=len, reverse=True))
+
+
+def redact_text(text: str) -> str:
+    """The text with every known secret and credential-shaped string masked."""
+    for value in _known:
+        if value in text:
+            text = text.replace(value, MASK)
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def redact(value: Any) -> Any:
+    """Redact strings anywhere inside nested dicts, lists and tuples."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(v) for v in value]
+    return value

@@ -1,0 +1,1 @@
+"""Local emulators of the RDS OpenAPI and the Slack Web API, and the offline sandbox."""

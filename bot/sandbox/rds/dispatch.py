@@ -1,0 +1,146 @@
+"""From one HTTP request to one answer: authenticate, apply faults, run the operation.
+
+Kept apart from the HTTP server so the pipeline reads top to bottom and can be
+driven without sockets. The steps, in order:
+
+1. parameters: the query string, plus a form-encoded body when there is one;
+2. the ACS3 signature (:mod:`signature`): unknown AccessKey, bad signature, stale
+   date, reused nonce;
+3. ``x-acs-version`` must be 2014-08-15 (``InvalidVersion``) and the action known
+   (``InvalidAction.NotFound``, 404);
+4. the next injected fault for the action, if any;
+5. the operation, under the state lock, after finishing due jobs. For actions whose
+   API has a ClientToken (CloneDBInstance, RestoreDdrTable), a token seen before for
+   the same action returns the first successful answer unchanged and runs nothing;
+6. one journal record.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from bot.sandbox.rds import ops_backup, ops_clone, ops_copy, ops_cross_region, ops_history, ops_instances
+from bot.sandbox.rds.errors import ApiError, invalid
+from bot.sandbox.rds.faults import Fault, FaultQueue
+from bot.sandbox.rds.journal import CallRecord, Journal
+from bot.sandbox.rds.params import Params
+from bot.sandbox.rds.signature import NonceCache, SignedRequest, verify
+from bot.sandbox.rds.state import State
+
+logger = logging.getLogger(__name__)
+
+API_VERSION = "2014-08-15"
+Operation = Callable[[State, Params], dict[str, Any]]
+OPERATIONS: dict[str, Operation] = {
+    **ops_instances.OPERATIONS,
+    **ops_backup.OPERATIONS,
+    **ops_clone.OPERATIONS,
+    **ops_copy.OPERATIONS,
+    **ops_cross_region.OPERATIONS,
+    **ops_history.OPERATIONS,
+}
+# Actions whose request model has a ClientToken that the service honours.
+IDEMPOTENT_ACTIONS = {ops_clone.ACTION, ops_cross_region.RESTORE_ACTION}
+
+
+@dataclass
+class Answer:
+    """What the HTTP layer sends back."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+
+
+def _parameters(query: str, headers: Mapping[str, str], body: bytes) -> tuple[dict[str, str], dict[str, str]]:
+    """(query parameters, all parameters): the body counts only when it is a form."""
+    query_params = dict(parse_qsl(query, keep_blank_values=True))
+    params = dict(query_params)
+    if body and headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    return query_params, params
+
+
+class Dispatcher:
+    """Runs requests against one :class:`State`; safe to call from many threads."""
+
+    def __init__(self, state: State, secrets: Mapping[str, str], faults: FaultQueue, journal: Journal) -> None:
+        self.state = state
+        self._secrets = dict(secrets)
+        self._nonces = NonceCache()
+        self._faults = faults
+        self._journal = journal
+
+    def handle(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> Answer:
+        """Answer one request; ``headers`` must have lower-case names."""
+        request_id = str(uuid.uuid4()).upper()
+        query_params, params = _parameters(query, headers, body)
+        action = headers.get("x-acs-action") or params.get("Action", "")
+        fault: Fault | None = None
+        replayed = False
+        access_key_id = None
+        try:
+            signed = SignedRequest(method, path, query_params, headers, body)
+            access_key_id = verify(signed, self._secrets, self._nonces)
+            if (headers.get("x-acs-version") or params.get("Version")) != API_VERSION:
+                raise ApiError("InvalidVersion")
+            operation = OPERATIONS.get(action)
+            if operation is None:
+                raise ApiError("InvalidAction.NotFound")
+            fault = self._faults.take(action)
+            injected = fault.error() if fault is not None else None
+            if injected is not None:
+                raise injected
+            answer_body, replayed = self._run(action, operation, params, request_id)
+            answer = Answer(200, answer_body)
+        except ApiError as error:
+            answer = Answer(error.status, error.body(request_id))
+            if error.retry_after_ms:
+                answer.headers["x-acs-retry-after"] = str(error.retry_after_ms)
+        if fault is not None:
+            answer.delay_s = fault.delay_s
+        self._journal.append(
+            CallRecord(
+                action=action,
+                params=params,
+                status=answer.status,
+                code=answer.body.get("Code") if answer.status >= 400 else None,
+                client_token=params.get("ClientToken"),
+                time=time.time(),
+                request_id=answer.body.get("RequestId", request_id),
+                replayed=replayed,
+                access_key_id=access_key_id,
+            )
+        )
+        return answer
+
+    def _run(
+        self, action: str, operation: Operation, raw: dict[str, str], request_id: str
+    ) -> tuple[dict[str, Any], bool]:
+        """Run the operation; returns (body, whether it was a ClientToken replay)."""
+        params = Params(raw)
+        token = params.get("ClientToken") if action in IDEMPOTENT_ACTIONS else None
+        if token is not None and (len(token) > 64 or not token.isascii()):
+            raise invalid("ClientToken")
+        with self.state.lock:
+            self.state.tick()
+            if token is not None and (action, token) in self.state.responses:
+                return dict(self.state.responses[(action, token)]), True
+            try:
+                result = operation(self.state, params)
+            except ApiError:
+                raise
+            except Exception:  # a bug in the emulator: answer like the service would, keep the trace
+                logger.exception("RDS emulator failed on %s", action)
+                raise ApiError("InternalError") from None
+            body = {"RequestId": request_id, **result}
+            if token is not None:
+                self.state.responses[(action, token)] = dict(body)
+            return body, False

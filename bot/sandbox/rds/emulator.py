@@ -1,0 +1,191 @@
+"""RdsEmulator: the public face of the emulator (start, stop, faults, journal, state).
+
+Typical use::
+
+    emu = RdsEmulator(access_key_id="ak", access_key_secret="sk", timings=Timings(clone_s=0.5))
+    endpoint = emu.start()            # "127.0.0.1:PORT", for Config(endpoint=..., protocol="http")
+    emu.inject(action="CloneDBInstance", code="Throttling.User", times=2, retry_after_ms=200)
+    ...
+    assert len(emu.calls_for("CloneDBInstance")) == 3
+    emu.stop()
+
+Accessors return copies taken under the state lock, after finishing due jobs, so a
+test never races the server or sees a half-applied change.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from bot.sandbox.rds.clock import Clock
+from bot.sandbox.rds.dispatch import Dispatcher
+from bot.sandbox.rds.faults import Fault, FaultQueue
+from bot.sandbox.rds.jobs import FailurePlan, Job
+from bot.sandbox.rds.journal import CallRecord, Journal
+from bot.sandbox.rds.model import Backup, CrossRegionBackup, Database, Instance, Seed, Timings
+from bot.sandbox.rds.seed import default_seed
+from bot.sandbox.rds.server import RdsHttpServer
+from bot.sandbox.rds.state import State
+
+T = TypeVar("T")
+
+
+class RdsEmulator:
+    """An ApsaraDB RDS OpenAPI endpoint (2014-08-15) that the official SDK can call.
+
+    ``extra_keys`` adds more AccessKey pairs (ID -> secret) that are accepted. ``clock``
+    drives job progress (default: wall time); see :class:`~bot.sandbox.rds.clock.ManualClock`.
+    """
+
+    def __init__(
+        self,
+        *,
+        access_key_id: str,
+        access_key_secret: str,
+        seed: Seed | None = None,
+        timings: Timings | None = None,
+        clock: Clock | None = None,
+        extra_keys: Mapping[str, str] | None = None,
+    ) -> None:
+        self.state = State(seed or default_seed(), timings or Timings(), clock or time.time)
+        self._faults = FaultQueue()
+        self._journal = Journal()
+        keys = {access_key_id: access_key_secret, **(extra_keys or {})}
+        self._dispatcher = Dispatcher(self.state, keys, self._faults, self._journal)
+        self._server: RdsHttpServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle --------------------------------------------------------
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Start serving in a background thread; returns the endpoint ``host:port``."""
+        if self._server is not None:
+            return self.endpoint
+        self._server = RdsHttpServer((host, port), self._dispatcher)
+        # A short poll interval keeps stop() quick (shutdown waits for one poll).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="rds-emulator", daemon=True
+        )
+        self._thread.start()
+        return self.endpoint
+
+    @property
+    def endpoint(self) -> str:
+        """``host:port`` of the running server (the SDK's ``Config.endpoint``)."""
+        if self._server is None:
+            raise RuntimeError("the RDS emulator is not started")
+        host = self._server.server_address[0]
+        host = host.decode() if isinstance(host, bytes) else host
+        return f"{host}:{self._server.server_port}"
+
+    def stop(self) -> None:
+        """Stop serving and close the socket; idempotent."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.stopping.set()
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> RdsEmulator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- faults and jobs --------------------------------------------------
+
+    def inject(
+        self,
+        *,
+        action: str | None = None,
+        code: str | None = None,
+        status: int | None = None,
+        times: int = 1,
+        retry_after_ms: int | None = None,
+        delay_s: float = 0.0,
+        message: str | None = None,
+    ) -> None:
+        """Make the next ``times`` calls of ``action`` (any action if None) fail or lag.
+
+        ``code`` answers with that error (status from the catalogue unless given;
+        ``retry_after_ms`` adds the ``x-acs-retry-after`` header, which makes the SDK
+        raise ThrottlingException). Without ``code`` the call runs and answers after
+        ``delay_s``. Faults are consumed in the order they were injected.
+        """
+        self._faults.add(Fault(action, code, status, times, retry_after_ms, delay_s, message))
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def fail_job(self, action: str, *, times: int = 1, final_status: str | None = "Released") -> None:
+        """Make the next ``times`` jobs of ``action`` end in failure.
+
+        CloneDBInstance: the new instance ends in ``final_status`` (None removes it);
+        CreateBackup: the task ends Failed and a Failed backup set is recorded;
+        CopyDatabaseBetweenInstances / RestoreDdrTable: the new databases vanish. Every
+        failed job shows as Failed in DescribeHistoryTasks.
+        """
+        with self.state.lock:
+            self.state.plan_failure(action, FailurePlan(final_status), times)
+
+    def complete_all(self) -> None:
+        """Finish every running job now."""
+        with self.state.lock:
+            self.state.complete_all()
+
+    # -- journal ----------------------------------------------------------
+
+    @property
+    def calls(self) -> list[CallRecord]:
+        """Every answered call so far, oldest first (a copy)."""
+        return self._journal.snapshot()
+
+    def calls_for(self, action: str) -> list[CallRecord]:
+        return self._journal.for_action(action)
+
+    def clear_calls(self) -> None:
+        self._journal.clear()
+
+    # -- state ------------------------------------------------------------
+
+    def _read(self, read: Callable[[State], T]) -> T:
+        with self.state.lock:
+            self.state.tick()
+            return copy.deepcopy(read(self.state))
+
+    def instance(self, instance_id: str) -> Instance | None:
+        return self._read(lambda s: s.instances.get(instance_id))
+
+    def instances(self) -> list[Instance]:
+        return self._read(lambda s: list(s.instances.values()))
+
+    def databases(self, instance_id: str) -> list[Database]:
+        return self._read(lambda s: s.databases_of(instance_id))
+
+    def backups(self, instance_id: str) -> list[Backup]:
+        return self._read(lambda s: s.backups_of(instance_id))
+
+    def cross_region_backups(self, instance_id: str) -> list[CrossRegionBackup]:
+        return self._read(lambda s: [c for c in s.cross_backups.values() if c.instance_id == instance_id])
+
+    def jobs(self, action: str | None = None) -> list[Job]:
+        with self.state.lock:
+            self.state.tick()
+            return [copy.copy(j) for j in self.state.jobs if action is None or j.action == action]
+
+    def update_instance(self, instance_id: str, **changes: Any) -> None:
+        """Change fields of an instance (tests: lock it, stop it, ...)."""
+        with self.state.lock:
+            instance = self.state.instances[instance_id]
+            for name, value in changes.items():
+                if not hasattr(instance, name):
+                    raise AttributeError(f"Instance has no field {name!r}")
+                setattr(instance, name, value)

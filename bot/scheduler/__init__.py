@@ -1,0 +1,1 @@
+"""Background jobs: progress polling, approval expiry, crash recovery, outbox sweeps."""

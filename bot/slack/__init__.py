@@ -1,0 +1,1 @@
+"""Everything that talks Slack: Bolt listeners, modal and message builders, delivery."""

@@ -1,0 +1,64 @@
+"""Read a modal's submitted values by block_id, whatever element carried them.
+
+The block_id is the API parameter name (DESIGN.md), so the value is found by
+block alone; the element type only decides where inside the action the value
+sits. Unknown shapes yield None rather than an exception: validation then
+says "required" or "not valid", which is what the user needs to hear.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.operations.base import FormValue
+
+MAX_VALUE = 10_000  # longer values are cut before validation sees (and rejects) them
+
+
+def _value_of(action: dict[str, Any]) -> FormValue:
+    if not isinstance(action, dict):
+        return None
+    if "selected_option" in action:
+        option = action.get("selected_option") or {}
+        return _text(option.get("value")) if isinstance(option, dict) else None
+    if "selected_options" in action:
+        options = action.get("selected_options") or []
+        return [v for v in (_text(o.get("value")) for o in options if isinstance(o, dict)) if v]
+    for key in ("value", "selected_date_time", "selected_date", "selected_time", "selected_user",
+                "selected_conversation", "selected_channel"):
+        if key in action:
+            return _text(action.get(key))
+    for key in ("selected_users", "selected_conversations", "selected_channels"):
+        if key in action:
+            return [v for v in (_text(x) for x in action.get(key) or []) if v]
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    return text[:MAX_VALUE]
+
+
+def form_values(view: dict[str, Any]) -> dict[str, FormValue]:
+    """{block_id: value} from ``view.state.values``; the first action of each block counts."""
+    values: dict[str, FormValue] = {}
+    state = (view or {}).get("state") or {}
+    blocks = state.get("values") or {}
+    if not isinstance(blocks, dict):
+        return values
+    for block_id, actions in blocks.items():
+        if not isinstance(actions, dict) or not actions:
+            continue
+        action = next(iter(actions.values()))
+        values[str(block_id)[:255]] = _value_of(action)
+    return values
+
+
+def selected(view: dict[str, Any], block_id: str) -> str | None:
+    """One block's current single value (used by pickers that depend on another field)."""
+    value = form_values(view).get(block_id)
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value

@@ -1,0 +1,49 @@
+"""Every Slack identifier the bot and Slack agree on (DESIGN.md's Slack contract)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+COMMAND = "/rds"
+
+
+class Callback(StrEnum):
+    """Modal callback_ids: ``rds_<operation>`` plus the bot's own dialogs."""
+
+    CLONE = "rds_clone"
+    COPY = "rds_copy"
+    RESTORE = "rds_restore"
+    BACKUP = "rds_backup"
+    BACKUPS = "rds_backups"
+    REJECT = "rds_reject"
+
+    @staticmethod
+    def for_operation(name: str) -> str:
+        return f"rds_{name}"
+
+
+class Action(StrEnum):
+    """action_ids of buttons in messages."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    CANCEL = "cancel"
+    BACKUP_NOW = "backup_now"
+    PAGE_NEXT = "page_next"
+    PAGE_PREV = "page_prev"
+    RESTORE_FROM_BACKUP = "restore_from_backup"
+
+
+class Block(StrEnum):
+    """block_ids that are not API parameter names."""
+
+    REASON = "reason"
+    ACTIONS = "request_actions"
+    SOURCE_INFO = "source_info"
+
+
+class Metadata(StrEnum):
+    """Message metadata event types: how the bot recognises its own messages."""
+
+    FINAL = "rdsbot_request_final"
+    UPDATE = "rdsbot_request_update"

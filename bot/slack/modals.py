@@ -1,0 +1,157 @@
+"""Modal views, built from an operation's field list (no per-operation layouts).
+
+The first view needs nothing from RDS, so it opens within the slash command's
+three seconds; pickers fill themselves through external selects.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot.operations.base import FieldKind, FieldSpec, Operation
+from bot.slack.ids import Block, Callback
+from bot.slack.text import escape, plain
+
+Blocks = list[dict[str, Any]]
+
+
+def _text(value: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": plain(value, limit=150)}
+
+
+def option(value: str, label: str) -> dict[str, Any]:
+    return {"text": _text(label[:75]), "value": value[:150]}
+
+
+def element(spec: FieldSpec, initial: str | None = None) -> dict[str, Any]:
+    """The input element for one field; action_id = block_id = the API parameter."""
+    el: dict[str, Any]
+    if spec.kind in {FieldKind.SELECT}:
+        el = {"type": "static_select", "options": [option(v, label) for v, label in spec.options]}
+        labels = dict(spec.options)
+        if initial in labels:
+            el["initial_option"] = option(initial, labels[initial])
+    elif spec.kind in {FieldKind.INSTANCE, FieldKind.BACKUP}:
+        el = {"type": "external_select", "min_query_length": 0}
+        if initial:
+            el["initial_option"] = option(initial, initial)
+    elif spec.kind is FieldKind.DATABASES:
+        el = {"type": "multi_external_select", "min_query_length": 0}
+    elif spec.kind is FieldKind.NUMBER:
+        el = {"type": "number_input", "is_decimal_allowed": False}
+        if initial:
+            el["initial_value"] = initial
+    else:
+        el = {"type": "plain_text_input", "multiline": spec.kind is FieldKind.LONG_TEXT}
+        if spec.max_length:
+            el["max_length"] = spec.max_length
+        if initial:
+            el["initial_value"] = initial[:3000]
+    if spec.placeholder and el["type"] != "number_input":
+        el["placeholder"] = _text(spec.placeholder)
+    el["action_id"] = spec.name
+    return el
+
+
+def input_block(spec: FieldSpec, initial: str | None = None, *, dispatch: bool = False) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": spec.name,
+        "label": _text(spec.label),
+        "element": element(spec, initial),
+        "optional": not spec.required,
+    }
+    if spec.hint:
+        block["hint"] = _text(spec.hint)
+    if dispatch:
+        block["dispatch_action"] = True
+    return block
+
+
+def operation_modal(
+    op: Operation,
+    *,
+    initial: Mapping[str, str | None] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    notes: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The whole form of one operation: required fields first, optional after a divider."""
+    initial = initial or {}
+    blocks: Blocks = []
+    for note in notes:
+        blocks.append({"type": "context", "block_id": f"note_{len(blocks)}", "elements": [{"type": "mrkdwn", "text": note[:2900]}]})
+    optional_started = False
+    for spec in op.fields:
+        if spec.section == "optional" and not optional_started:
+            optional_started = True
+            blocks.append({"type": "divider"})
+            blocks.append({
+                "type": "context",
+                "block_id": "optional_header",
+                "elements": [{"type": "mrkdwn", "text": "*Optional.* Leave empty to keep the source's value."}],
+            })
+        dispatch = spec.kind is FieldKind.INSTANCE
+        blocks.append(input_block(spec, initial.get(spec.name), dispatch=dispatch))
+    submit = "Request approval" if op.needs_approval else "Run"
+    return {
+        "type": "modal",
+        "callback_id": Callback.for_operation(op.name),
+        "title": _text(op.title[:24]),
+        "submit": _text(submit),
+        "close": _text("Cancel"),
+        "private_metadata": json.dumps(dict(metadata or {}))[:3000],
+        "blocks": blocks,
+    }
+
+
+def with_source_info(view: dict[str, Any], lines: Sequence[str]) -> dict[str, Any]:
+    """A copy of ``view`` with a context block about the chosen instance after its picker."""
+    keep = ("type", "callback_id", "title", "submit", "close", "private_metadata")
+    new = {k: view[k] for k in keep if k in view}
+    blocks = [b for b in view.get("blocks", []) if b.get("block_id") != Block.SOURCE_INFO]
+    info = {"type": "context", "block_id": Block.SOURCE_INFO,
+            "elements": [{"type": "mrkdwn", "text": "\n".join(lines)[:2900]}]}
+    index = next((i for i, b in enumerate(blocks) if b.get("block_id") == "DBInstanceId"), -1)
+    blocks.insert(index + 1, info)
+    new["blocks"] = blocks
+    return new
+
+
+def message_modal(title: str, text: str, *, callback_id: str = "rds_notice") -> dict[str, Any]:
+    """A one-message modal (results, refusals) with only a Close button."""
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": _text(title[:24]),
+        "close": _text("Close"),
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}],
+    }
+
+
+def reject_modal(request_id: str, summary: str) -> dict[str, Any]:
+    """Asks the approver why they reject; the reason is shown to the requester."""
+    return {
+        "type": "modal",
+        "callback_id": Callback.REJECT,
+        "title": _text("Reject request"),
+        "submit": _text("Reject"),
+        "close": _text("Back"),
+        "private_metadata": json.dumps({"request_id": request_id}),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": summary[:2900]}},
+            {
+                "type": "input",
+                "block_id": Block.REASON,
+                "label": _text("Why reject it?"),
+                "element": {"type": "plain_text_input", "action_id": Block.REASON, "multiline": True, "max_length": 3000},
+                "hint": _text("The requester sees this."),
+            },
+        ],
+    }
+
+
+def error_notes(errors: Mapping[str, str]) -> list[str]:
+    """Field errors as text, for when they can no longer go back as response_action errors."""
+    return [f":warning: *{escape(name)}*: {escape(message)}" for name, message in errors.items()]

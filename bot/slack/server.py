@@ -1,0 +1,98 @@
+"""HTTP mode: one WSGI app for Slack's requests, health and metrics, served by waitress.
+
+Waitress is a threaded production server, so a slow request never holds up
+another; it binds exactly RDSBOT_HOST:RDSBOT_PORT.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App, BoltRequest
+
+from bot import metrics
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024  # Slack payloads are far smaller; anything bigger is not Slack
+EVENTS_PATH = "/slack/events"
+
+
+class WebApp:
+    """Routes ``POST /slack/events`` to Bolt, ``GET /healthz`` and ``GET /metrics``."""
+
+    def __init__(self, bolt: App, *, ready: Callable[[], bool]) -> None:
+        self.bolt = bolt
+        self.ready = ready
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "/")
+        if path == "/healthz" and method in {"GET", "HEAD"}:
+            ok = self.ready()
+            return _respond(start_response, 200 if ok else 503, json.dumps({"ok": ok}), "application/json")
+        if path == "/metrics" and method == "GET":
+            return _respond(start_response, 200, metrics.render(), "text/plain; version=0.0.4")
+        if path == EVENTS_PATH:
+            if method != "POST":
+                return _respond(start_response, 405, "method not allowed")
+            return self._slack(environ, start_response)
+        return _respond(start_response, 404, "not found")
+
+    def _slack(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _respond(start_response, 400, "bad content length")
+        if length > MAX_BODY:
+            metrics.SLACK_REQUESTS.labels("too_large").inc()
+            return _respond(start_response, 413, "payload too large")
+        raw = environ["wsgi.input"].read(length) if length > 0 else b""
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return _respond(start_response, 400, "body is not UTF-8")
+        headers: dict[str, list[str]] = {}
+        for key, value in environ.items():
+            if key.startswith("HTTP_"):
+                headers[key[5:].replace("_", "-").lower()] = [value]
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = [environ["CONTENT_TYPE"]]
+        query = environ.get("QUERY_STRING", "")
+        try:
+            response = self.bolt.dispatch(BoltRequest(body=body, query=query, headers=headers))
+        except Exception:  # noqa: BLE001 - malformed input must be a 4xx, never a crash
+            log.exception("could not process a Slack request")
+            return _respond(start_response, 400, "could not process the request")
+        if response.status == 401:
+            metrics.SLACK_REQUESTS.labels("unsigned").inc()
+        status = response.status
+        if status >= 500:
+            # Bolt answers 500 for payloads it cannot parse; that is the sender's fault.
+            status = 400
+        out_headers = [(k, v) for k, values in response.headers.items() for v in values if k.lower() != "content-length"]
+        payload = (response.body or "").encode("utf-8")
+        start_response(_status_line(status), out_headers + [("Content-Length", str(len(payload)))])
+        return [payload]
+
+
+def _status_line(status: int) -> str:
+    reasons = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
+               413: "Payload Too Large", 503: "Service Unavailable"}
+    return f"{status} {reasons.get(status, 'Status')}"
+
+
+def _respond(start_response: Callable[..., Any], status: int, body: str | bytes, content_type: str = "text/plain") -> list[bytes]:
+    payload = body.encode("utf-8") if isinstance(body, str) else body
+    start_response(_status_line(status), [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+def make_server(app: WebApp, host: str, port: int, *, threads: int = 16) -> Any:
+    """A waitress server bound to host:port (port 0 picks a free one)."""
+    from waitress.server import create_server
+
+    return create_server(app, host=host, port=port, threads=threads, ident="rdsbot", clear_untrusted_proxy_headers=True)

@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, the hash-chained audit log, Alembic migrations."""

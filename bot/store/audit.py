@@ -1,0 +1,182 @@
+"""The append-only, hash-chained audit trail: append, export, verify.
+
+Each event's hash is SHA-256 over a canonical JSON of all its fields plus the
+previous event's hash. Appends lock the single head row first, so concurrent
+writers (threads or replicas) form one chain, never a fork; because appends run
+inside the caller's transaction, a state change and its audit event commit or
+vanish together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot.redact import redact
+from bot.timeutil import iso, utcnow
+from bot.store.models import AuditEvent, AuditHead
+
+GENESIS = "0" * 64
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def event_hash(
+    *,
+    seq: int,
+    request_id: str | None,
+    event: str,
+    state: str | None,
+    actor: str,
+    ts: datetime,
+    detail: dict[str, Any],
+    prev_hash: str,
+) -> str:
+    body = canonical(
+        {
+            "seq": seq,
+            "request_id": request_id,
+            "event": event,
+            "state": state,
+            "actor": actor,
+            "ts": iso(ts),
+            "detail": detail,
+            "prev_hash": prev_hash,
+        }
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def append(
+    session: Session,
+    *,
+    event: str,
+    actor: str,
+    request_id: str | None = None,
+    state: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add one event to the chain inside the caller's transaction."""
+    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
+    if head is None:
+        head = AuditHead(id=1, seq=0, hash=GENESIS)
+        session.add(head)
+        session.flush()
+    clean = json.loads(canonical(redact(detail or {})))
+    ts = utcnow()
+    seq = head.seq + 1
+    digest = event_hash(
+        seq=seq,
+        request_id=request_id,
+        event=event,
+        state=state,
+        actor=actor,
+        ts=ts,
+        detail=clean,
+        prev_hash=head.hash,
+    )
+    row = AuditEvent(
+        seq=seq,
+        request_id=request_id,
+        event=event,
+        state=state,
+        actor=actor,
+        ts=ts,
+        detail=clean,
+        prev_hash=head.hash,
+        hash=digest,
+    )
+    session.add(row)
+    head.seq = seq
+    head.hash = digest
+    session.add(head)
+    session.flush()
+    return row
+
+
+def events(session: Session, *, request_id: str | None = None, batch: int = 1000) -> Iterator[AuditEvent]:
+    """Events oldest first, read in batches so a long trail never sits in memory."""
+    last = 0
+    while True:
+        query = select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
+        if request_id is not None:
+            query = query.where(AuditEvent.request_id == request_id)
+        rows = list(session.exec(query))
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+
+
+def export_record(row: AuditEvent) -> dict[str, Any]:
+    """One JSON Lines record, as DESIGN.md's CLI contract names its fields."""
+    return {
+        "seq": row.seq,
+        "request_id": row.request_id,
+        "event": row.event,
+        "state": row.state,
+        "actor": row.actor,
+        "ts": iso(row.ts),
+        "detail": row.detail,
+        "prev_hash": row.prev_hash,
+        "hash": row.hash,
+    }
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of walking the chain; ``bad_seq`` names the first broken event."""
+
+    ok: bool
+    count: int
+    bad_seq: int | None = None
+    reason: str = ""
+
+
+def verify(session: Session) -> VerifyResult:
+    """Walk the whole chain: recompute every hash, check links, gaps and the head.
+
+    The head is read first: it commits together with the events it covers, so
+    events appended while the walk runs (a live bot) are simply not looked at.
+    """
+    head = session.get(AuditHead, 1)
+    head_seq = head.seq if head is not None else None
+    prev = GENESIS
+    expected_seq = 1
+    count = 0
+    for row in events(session):
+        if head_seq is not None and row.seq > head_seq:
+            break
+        if row.seq != expected_seq:
+            return VerifyResult(False, count, row.seq, f"event {expected_seq} is missing (next is {row.seq})")
+        if row.prev_hash != prev:
+            return VerifyResult(False, count, row.seq, "prev_hash does not match the previous event (edited, deleted or reordered)")
+        recomputed = event_hash(
+            seq=row.seq,
+            request_id=row.request_id,
+            event=row.event,
+            state=row.state,
+            actor=row.actor,
+            ts=row.ts,
+            detail=row.detail,
+            prev_hash=row.prev_hash,
+        )
+        if recomputed != row.hash:
+            return VerifyResult(False, count, row.seq, "the event's content does not match its hash (edited)")
+        prev = row.hash
+        expected_seq += 1
+        count += 1
+    if head is not None and (head.seq != count or head.hash != prev):
+        return VerifyResult(
+            False, count, count + 1,
+            f"the chain head says {head.seq} events but {count} were found intact (events at the end deleted or edited)",
+        )
+    return VerifyResult(True, count)

@@ -1,0 +1,145 @@
+"""SQLModel tables: requests, approvals, the hash-chained audit log, the Slack outbox.
+
+The schema itself is owned by Alembic (``bot/store/migrations``); these classes
+must match the newest revision, which ``tests/store`` checks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.store.types import UTCDateTime
+
+
+def _json_column() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+def _time_column(*, nullable: bool) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
+
+
+class Request(SQLModel, table=True):
+    """One user request for one RDS operation, from submission to its end state.
+
+    ``state`` only ever changes through conditional updates in
+    :mod:`bot.workflow.requests`, so two clicks or two replicas cannot both win.
+    """
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        Index("ix_requests_state", "state"),
+        Index("ix_requests_requester", "requester", "created_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    operation: str = Field(max_length=32)
+    state: str = Field(max_length=32)
+    requester: str = Field(max_length=64)
+    channel_id: str = Field(max_length=64)
+    region_id: str = Field(max_length=64)
+    instance_id: str = Field(max_length=128)
+    resource: str = Field(max_length=512)
+    params: dict[str, Any] = _json_column()
+    tags: dict[str, Any] = _json_column()
+    reason: str = Field(default="", max_length=3000)
+    approvals_needed: int = Field(default=0)
+    approver_pool: str = Field(default="", max_length=256)
+    policy_version: str = Field(default="", max_length=64)
+    decision: dict[str, Any] = _json_column()
+
+    thread_channel: str | None = Field(default=None, max_length=64)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    progress_ts: str | None = Field(default=None, max_length=32)
+
+    result: dict[str, Any] = _json_column()
+    progress: dict[str, Any] = _json_column()
+    error_code: str | None = Field(default=None, max_length=128)
+    error_message: str | None = Field(default=None, max_length=2000)
+    attempts: int = Field(default=0)
+
+    created_at: datetime = _time_column(nullable=False)
+    updated_at: datetime = _time_column(nullable=False)
+    expires_at: datetime | None = _time_column(nullable=True)
+    submitted_at: datetime | None = _time_column(nullable=True)
+    finished_at: datetime | None = _time_column(nullable=True)
+    version: int = Field(default=1)
+
+
+class Approval(SQLModel, table=True):
+    """One person's decision on one request; one row per (request, person)."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (UniqueConstraint("request_id", "approver", name="uq_approval_person"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(foreign_key="requests.id", max_length=64, index=True)
+    approver: str = Field(max_length=64)
+    decision: str = Field(max_length=16)
+    reason: str = Field(default="", max_length=3000)
+    policy_version: str = Field(default="", max_length=64)
+    created_at: datetime = _time_column(nullable=False)
+
+
+class AuditEvent(SQLModel, table=True):
+    """An append-only, hash-chained audit record.
+
+    ``hash`` covers every other column and ``prev_hash``, so editing, deleting or
+    reordering any row breaks the chain that ``rdsbot audit verify`` walks.
+    """
+
+    __tablename__ = "audit_events"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    request_id: str | None = Field(default=None, max_length=64, index=True)
+    event: str = Field(max_length=64)
+    state: str | None = Field(default=None, max_length=32)
+    actor: str = Field(max_length=128)
+    ts: datetime = _time_column(nullable=False)
+    detail: dict[str, Any] = _json_column()
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The chain's single head row; locking it serialises appends on every database."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int = Field(default=0)
+    hash: str = Field(default="0" * 64, max_length=64)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A Slack message the workflow decided to send, stored in the same transaction.
+
+    Delivery happens after commit; ``dedupe_key`` makes "post the final reply" a
+    fact recorded once, and ``state`` + ``claimed_at`` let exactly one sender
+    deliver it, even across replicas and restarts.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_outbox_dedupe"),
+        Index("ix_outbox_pending", "state", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str | None = Field(default=None, max_length=64, index=True)
+    kind: str = Field(max_length=32)
+    dedupe_key: str = Field(max_length=160)
+    data: dict[str, Any] = _json_column()
+    state: str = Field(default="pending", max_length=16)
+    attempts: int = Field(default=0)
+    claimed_at: datetime | None = _time_column(nullable=True)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    slack_channel: str | None = Field(default=None, max_length=64)
+    slack_ts: str | None = Field(default=None, max_length=32)
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _time_column(nullable=False)
+    sent_at: datetime | None = _time_column(nullable=True)

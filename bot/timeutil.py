@@ -1,0 +1,61 @@
+"""Time in one place: aware UTC now, the RDS API's formats, and human durations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+API_SECONDS = "%Y-%m-%dT%H:%M:%SZ"  # RestoreTime, DescribeCrossRegionBackups
+API_MINUTES = "%Y-%m-%dT%H:%MZ"  # DescribeBackups
+
+
+def utcnow() -> datetime:
+    """Aware UTC with microseconds: what both databases store and give back alike."""
+    return datetime.now(UTC)
+
+
+def iso(ts: datetime) -> str:
+    """ISO 8601 in UTC with microseconds, as the audit export writes it."""
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def to_api(ts: datetime, fmt: str = API_SECONDS) -> str:
+    return ts.astimezone(UTC).strftime(fmt)
+
+
+def parse_api(text: str) -> datetime:
+    """Parse the API's UTC formats (seconds or minutes, with or without 'Z')."""
+    text = text.strip()
+    for fmt in (API_SECONDS, API_MINUTES, "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    raise ValueError(f"not a UTC time in yyyy-MM-ddTHH:mm:ssZ form: {text!r}")
+
+
+def human_duration(delta: timedelta) -> str:
+    """'3 d 4 h', '12 min', '40 s': the two largest units, for chat messages."""
+    seconds = int(abs(delta.total_seconds()))
+    units = (("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
+    parts = []
+    for name, size in units:
+        if seconds >= size or (name == "s" and not parts):
+            value, seconds = divmod(seconds, size)
+            parts.append(f"{value} {name}")
+        if len(parts) == 2:
+            break
+    return " ".join(parts)
+
+
+def human_time(ts: datetime) -> str:
+    """'2026-11-29 09:00 UTC': short and unambiguous."""
+    return ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def human_bytes(size: int | float) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"

@@ -1,0 +1,1 @@
+"""The request life cycle: states, approvals, orchestration and the Slack outbox."""

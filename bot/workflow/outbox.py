@@ -1,0 +1,228 @@
+"""Delivers the outbox: each recorded Slack message is sent once, in order.
+
+A message is *claimed* with a conditional update before it is sent, so two
+threads or replicas never send the same one. A claim that is older than the
+lease belongs to a sender that died mid-send: before sending again, the Slack
+side is asked whether the message already arrived (our messages carry
+metadata), so a crash between "posted" and "recorded" does not post twice.
+Within one request, messages go out in the order they were recorded; the
+thread's anchor comes first and the final reply last.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, select
+
+from bot import metrics
+from bot.store import audit
+from bot.store.db import Database
+from bot.store.models import OutboxMessage, Request
+from bot.timeutil import utcnow
+from bot.workflow.ports import Sender, SendError
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+
+class OutboxDispatcher:
+    """Sends pending outbox rows; :meth:`kick` wakes the background sender."""
+
+    def __init__(self, db: Database, sender: Sender, *, worker_id: str, lease_s: float = 60.0) -> None:
+        self.db = db
+        self.sender = sender
+        self.worker_id = worker_id
+        self.lease = timedelta(seconds=lease_s)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._run_lock = threading.Lock()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="outbox", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(timeout=2.0)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.deliver()
+            except Exception:  # noqa: BLE001 - the loop must survive anything; it logs and retries
+                log.exception("outbox delivery round failed")
+
+    def deliver(self) -> int:
+        """Send everything that is due; returns how many messages went out."""
+        # One round at a time per process; other processes are kept apart by claims.
+        with self._run_lock:
+            sent = 0
+            for row_id in self._due():
+                if self._deliver_one(row_id):
+                    sent += 1
+            self._gauge()
+            return sent
+
+    def _due(self) -> list[int]:
+        stale = utcnow() - self.lease
+        with self.db.session() as session:
+            rows = session.exec(
+                select(OutboxMessage)
+                .where(
+                    or_(
+                        OutboxMessage.state == "pending",
+                        (OutboxMessage.state == "sending") & (OutboxMessage.claimed_at < stale),  # type: ignore[operator]
+                    )
+                )
+                .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+                .limit(200)
+            ).all()
+            blocked: set[str] = set()
+            earliest_unsent = self._earliest_unsent(session, {r.request_id for r in rows if r.request_id})
+            due = []
+            now = utcnow()
+            for row in rows:
+                if row.state == "pending" and row.attempts and row.claimed_at is not None:
+                    # A failed send waits 2, 4, 8... seconds (at most a minute) before the next try.
+                    if now - row.claimed_at < timedelta(seconds=min(2 ** row.attempts, 60)):
+                        if row.request_id:
+                            blocked.add(row.request_id)
+                        continue
+                rid = row.request_id
+                if rid is not None:
+                    # Keep per-request order: only the oldest unsent message may go.
+                    if rid in blocked or earliest_unsent.get(rid, row.id) != row.id:
+                        blocked.add(rid)
+                        continue
+                    blocked.add(rid)
+                assert row.id is not None
+                due.append(row.id)
+            return due
+
+    @staticmethod
+    def _earliest_unsent(session: Session, request_ids: set[str]) -> dict[str, int]:
+        if not request_ids:
+            return {}
+        rows = session.exec(
+            select(OutboxMessage.request_id, OutboxMessage.id)
+            .where(OutboxMessage.request_id.in_(request_ids))  # type: ignore[union-attr]
+            .where(OutboxMessage.state.in_(["pending", "sending"]))  # type: ignore[attr-defined]
+            .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+        ).all()
+        first: dict[str, int] = {}
+        for rid, mid in rows:
+            first.setdefault(rid, mid)
+        return first
+
+    def _claim(self, row_id: int) -> OutboxMessage | None:
+        now = utcnow()
+        with self.db.session() as session:
+            result = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id)  # type: ignore[arg-type]
+                .where(
+                    or_(
+                        OutboxMessage.state == "pending",
+                        (OutboxMessage.state == "sending") & (OutboxMessage.claimed_at < now - self.lease),  # type: ignore[operator]
+                    )
+                )
+                .values(state="sending", claimed_at=now, claimed_by=self.worker_id, attempts=OutboxMessage.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            return session.get(OutboxMessage, row_id)
+
+    def _deliver_one(self, row_id: int) -> bool:
+        row = self._claim(row_id)
+        if row is None:
+            return False
+        request = self._request(row.request_id)
+        try:
+            found = self.sender.find_sent(row, request) if row.attempts > 1 else None
+            channel, ts = found if found is not None else self.sender.send(row, request)
+        except SendError as error:
+            self._failed(row, request, str(error), permanent=error.permanent)
+            return False
+        except Exception as error:  # noqa: BLE001 - any sender bug must not lose the message
+            log.exception("outbox sender crashed", extra={"outbox_id": row.id})
+            self._failed(row, request, f"{type(error).__name__}: {error}", permanent=False)
+            return False
+        self._sent(row, request, channel, ts)
+        return True
+
+    def _request(self, request_id: str | None) -> Request | None:
+        if request_id is None:
+            return None
+        with self.db.session() as session:
+            return session.get(Request, request_id)
+
+    def _sent(self, row: OutboxMessage, request: Request | None, channel: str, ts: str) -> None:
+        with self.db.session() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.worker_id)  # type: ignore[arg-type]
+                .values(state="sent", slack_channel=channel, slack_ts=ts, sent_at=utcnow(), last_error=None)
+                .execution_options(synchronize_session=False)
+            )
+            if request is not None and row.kind == "progress_edit" and not request.progress_ts:
+                session.execute(
+                    update(Request)
+                    .where(Request.id == request.id, Request.progress_ts.is_(None))  # type: ignore[union-attr]
+                    .values(progress_ts=ts)
+                    .execution_options(synchronize_session=False)
+                )
+            if request is not None and row.kind == "anchor" and not request.thread_ts:
+                session.execute(
+                    update(Request)
+                    .where(Request.id == request.id, Request.thread_ts.is_(None))  # type: ignore[union-attr]
+                    .values(thread_channel=channel, thread_ts=ts)
+                    .execution_options(synchronize_session=False)
+                )
+            if row.kind == "final":
+                audit.append(session, request_id=row.request_id, event="final_posted", actor="rdsbot",
+                             state=request.state if request else None, detail={"channel": channel, "ts": ts})
+
+    def _failed(self, row: OutboxMessage, request: Request | None, error: str, *, permanent: bool) -> None:
+        dead = permanent or row.attempts >= MAX_ATTEMPTS
+        with self.db.session() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)  # type: ignore[arg-type]
+                .values(state="dead" if dead else "pending", last_error=error[:500], claimed_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            if dead:
+                # Never silent: the audit trail says which message never reached Slack.
+                audit.append(session, request_id=row.request_id, event="notification_failed", actor="rdsbot",
+                             state=request.state if request else None,
+                             detail={"kind": row.kind, "error": error[:300], "attempts": row.attempts})
+        log.warning("outbox message not delivered", extra={"outbox_id": row.id, "kind": row.kind, "dead": dead, "error": error[:200]})
+
+    def _gauge(self) -> None:
+        with self.db.session() as session:
+            count = session.exec(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state.in_(["pending", "sending"]))  # type: ignore[attr-defined]
+            ).one()
+        metrics.OUTBOX_PENDING.set(count)
+
+    def pending(self) -> list[dict[str, Any]]:
+        with self.db.session() as session:
+            rows = session.exec(select(OutboxMessage).where(OutboxMessage.state != "sent")).all()
+            return [r.model_dump() for r in rows]

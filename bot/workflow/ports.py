@@ -1,0 +1,49 @@
+"""What the workflow needs from the outside world, as small protocols.
+
+The Slack layer implements them; tests may pass simple fakes. Keeping them here
+means the workflow never imports Slack code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from bot.store.models import OutboxMessage, Request
+
+
+class SendError(Exception):
+    """A message could not be delivered; ``permanent`` says retrying will not help."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Sender(Protocol):
+    """Delivers outbox messages to Slack."""
+
+    def send(self, message: OutboxMessage, request: Request | None) -> tuple[str, str]:
+        """Post or update; return (channel, ts) of the message in Slack."""
+        ...
+
+    def find_sent(self, message: OutboxMessage, request: Request | None) -> tuple[str, str] | None:
+        """After a crash mid-send: the (channel, ts) if Slack already has this message."""
+        ...
+
+    def update_progress(self, request: Request, text: str) -> None:
+        """Edit the request's in-place progress reply (percentages); best effort."""
+        ...
+
+
+class GroupResolver(Protocol):
+    """Which Slack user groups (among those the policy names) a user belongs to."""
+
+    def groups_of(self, user_id: str, candidates: Sequence[str]) -> list[str]: ...
+
+
+class NoGroups:
+    """A resolver for setups without user groups."""
+
+    def groups_of(self, user_id: str, candidates: Sequence[str]) -> list[str]:
+        return []

@@ -1,0 +1,78 @@
+"""The request state machine (DESIGN.md): which state may follow which.
+
+::
+
+    pending_approval -> approved -> submitted -> running -> succeeded | failed
+    pending_approval -> rejected | expired | cancelled
+    (new) -> denied            policy said no
+    submitted -> failed        the API refused
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class State(StrEnum):
+    """Where a request is in its life."""
+
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    SUBMITTED = "submitted"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    DENIED = "denied"
+
+
+INITIAL: frozenset[State] = frozenset({State.PENDING_APPROVAL, State.APPROVED, State.DENIED})
+
+TRANSITIONS: dict[State, frozenset[State]] = {
+    State.PENDING_APPROVAL: frozenset({State.APPROVED, State.REJECTED, State.EXPIRED, State.CANCELLED}),
+    State.APPROVED: frozenset({State.SUBMITTED, State.CANCELLED}),
+    State.SUBMITTED: frozenset({State.RUNNING, State.FAILED}),
+    State.RUNNING: frozenset({State.SUCCEEDED, State.FAILED}),
+}
+
+TERMINAL: frozenset[State] = frozenset(
+    {State.SUCCEEDED, State.FAILED, State.REJECTED, State.EXPIRED, State.CANCELLED, State.DENIED}
+)
+ACTIVE: frozenset[State] = frozenset({State.APPROVED, State.SUBMITTED, State.RUNNING})
+
+LABELS: dict[State, str] = {
+    State.PENDING_APPROVAL: "waiting for approval",
+    State.APPROVED: "approved",
+    State.SUBMITTED: "sent to RDS",
+    State.RUNNING: "running",
+    State.SUCCEEDED: "succeeded",
+    State.FAILED: "failed",
+    State.REJECTED: "rejected",
+    State.EXPIRED: "expired",
+    State.CANCELLED: "cancelled",
+    State.DENIED: "denied by policy",
+}
+
+EMOJI: dict[State, str] = {
+    State.PENDING_APPROVAL: ":hourglass_flowing_sand:",
+    State.APPROVED: ":white_check_mark:",
+    State.SUBMITTED: ":outbox_tray:",
+    State.RUNNING: ":gear:",
+    State.SUCCEEDED: ":large_green_circle:",
+    State.FAILED: ":red_circle:",
+    State.REJECTED: ":no_entry:",
+    State.EXPIRED: ":alarm_clock:",
+    State.CANCELLED: ":heavy_multiplication_x:",
+    State.DENIED: ":lock:",
+}
+
+
+def can_move(current: State, target: State) -> bool:
+    return target in TRANSITIONS.get(current, frozenset())
+
+
+def sources_of(target: State) -> frozenset[State]:
+    """Every state from which ``target`` may be entered."""
+    return frozenset(s for s, targets in TRANSITIONS.items() if target in targets)
