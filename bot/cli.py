@@ -154,7 +154,8 @@ def ram_policy_command() -> None:
     from bot import operations
     from bot.policy import ram_policy
 
-    typer.echo(json.dumps(ram_policy(operations.ram_actions()), indent=2))
+    settings = _settings()
+    typer.echo(json.dumps(ram_policy(operations.ram_actions(), account=settings.account_id), indent=2))
 
 
 def main() -> None:

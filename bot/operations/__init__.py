@@ -13,5 +13,14 @@ def get(name: str) -> Operation | None:
     return REGISTRY.get(name)
 
 
+# Every operation's pickers and policy checks read these.
+COMMON_READS = ("rds:DescribeDBInstances", "rds:DescribeDBInstanceAttribute", "rds:ListTagResources")
+
+
 def ram_actions() -> list[str]:
-    return [op.ram_action for op in _ALL]
+    """Every RAM action the bot's own AccessKey calls, for `rdsbot ram-policy`."""
+    actions = set(COMMON_READS)
+    for op in _ALL:
+        actions.add(op.ram_action)
+        actions.update(op.reads)
+    return sorted(actions)

@@ -109,6 +109,8 @@ class Operation(ABC):
     takes_client_token: ClassVar[bool] = False
     fields: ClassVar[tuple[FieldSpec, ...]]
     verb: ClassVar[str] = "run"
+    # RAM actions the bot's own AccessKey needs besides ram_action (pickers, checks, polling).
+    reads: ClassVar[tuple[str, ...]] = ()
 
     def field(self, name: str) -> FieldSpec:
         for spec in self.fields:

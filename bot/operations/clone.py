@@ -78,6 +78,7 @@ class Clone(Operation):
     ram_action = "rds:CloneDBInstance"
     needs_approval = True
     takes_client_token = True
+    reads = ("rds:DescribeBackups", "rds:DescribeBackupPolicy")
     fields = (
         FieldSpec("DBInstanceId", "Source instance", FieldKind.INSTANCE, required=True,
                   hint="The instance whose data is cloned. Type to search."),

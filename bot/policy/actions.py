@@ -28,6 +28,8 @@ RDS_ACTIONS: tuple[str, ...] = (
     "rds:DescribeDatabases",
     "rds:DescribeBackupPolicy",
     "rds:DescribeHistoryTasks",
+    "rds:ListTagResources",
+    "rds:DescribeDBInstanceTDE",
 )
 BOT_ACTIONS: tuple[str, ...] = ("rdsbot:Approve", "rdsbot:Remind")
 KNOWN_ACTIONS: tuple[str, ...] = RDS_ACTIONS + BOT_ACTIONS
@@ -59,6 +61,8 @@ RAM_SCOPES: dict[str, ResourceScope] = {
     "rds:DescribeDatabases": ResourceScope.ANY,
     "rds:DescribeBackupPolicy": ResourceScope.ANY,
     "rds:DescribeHistoryTasks": ResourceScope.ANY,
+    "rds:ListTagResources": ResourceScope.ANY,
+    "rds:DescribeDBInstanceTDE": ResourceScope.ANY,
 }
 
 

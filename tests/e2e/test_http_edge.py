@@ -1,0 +1,78 @@
+"""The HTTP surface: signatures, replays, health, timing of acks, help."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+
+from bot.sandbox.slack import ALICE, BOB, OPS_CHANNEL, DeliveryOptions
+from bot.sandbox.stack import Stack
+from bot.store import audit
+from tests.e2e.flows import PROD_MYSQL, approval_message, request_clone
+
+
+def _audit_count(stack: Stack) -> int:
+    with stack.runtime.db.session() as session:
+        return sum(1 for _ in audit.events(session))
+
+
+def test_forged_stale_tampered_and_unsigned_requests_get_401_and_do_nothing(stack: Stack) -> None:
+    before = _audit_count(stack)
+    cases = {
+        "wrong secret": DeliveryOptions(secret="not-the-signing-secret"),
+        "stale": DeliveryOptions(timestamp=int(time.time()) - 600),
+        "future": DeliveryOptions(timestamp=int(time.time()) + 600),
+        "tampered": DeliveryOptions(tamper=True),
+        "unsigned": DeliveryOptions(sign=False),
+    }
+    for name, options in cases.items():
+        response = stack.driver.slash_command(ALICE, f"clone {PROD_MYSQL}", channel=OPS_CHANNEL, delivery=options)
+        assert response.status == 401, name
+    time.sleep(0.5)
+    assert stack.slack.calls("views.open") == []
+    assert _audit_count(stack) == before
+
+
+def test_a_replayed_signed_click_acts_once(stack: Stack) -> None:
+    request_clone(stack)
+    card = approval_message(stack)
+    first = stack.driver.click(BOB, channel="C0APPROVALS", ts=card["ts"], action_id="approve")
+    again = stack.driver.replay(first)
+    assert first.status == 200 and again.status == 200
+    stack.slack.wait_for(lambda: stack.workflow.recent(ALICE)[0].state == "succeeded", 20)
+    assert len([c for c in stack.rds.calls_for("CloneDBInstance") if c.status == 200]) == 1
+
+
+def test_slash_command_ack_never_waits_on_rds(stack: Stack) -> None:
+    stack.rds.inject(code=None, delay_s=4.0, times=None)
+    response = stack.driver.slash_command(ALICE, f"clone {PROD_MYSQL}", channel=OPS_CHANNEL)
+    assert response.status == 200 and response.elapsed_s < 0.5, response.elapsed_s
+    view = stack.slack.wait_for_view(ALICE, callback_id="rds_clone", timeout=3)
+    assert {b.get("block_id") for b in view["blocks"]} >= {"DBInstanceId", "BackupId", "RestoreTime", "PayType", "reason"}
+    stack.rds.clear_faults()
+
+
+def test_help_for_nothing_or_unknown_words(stack: Stack) -> None:
+    for text in ("", "help", "frobnicate the cluster", "CLONE?"):
+        response = stack.driver.slash_command(ALICE, text, channel=OPS_CHANNEL)
+        assert response.status == 200 and "/rds clone" in response.text, text
+
+
+def test_healthz_and_metrics(stack: Stack) -> None:
+    base = stack.bot_url.rsplit("/slack", 1)[0]
+    with urllib.request.urlopen(f"{base}/healthz", timeout=5) as r:  # noqa: S310
+        assert r.status == 200 and json.loads(r.read()) == {"ok": True}
+    request_clone(stack)
+    approval_message(stack)
+    with urllib.request.urlopen(f"{base}/metrics", timeout=5) as r:  # noqa: S310
+        text = r.read().decode()
+    assert 'rdsbot_requests_total{operation="clone",state="pending_approval"}' in text
+    assert "rdsbot_rds_call_seconds_bucket" in text
+
+
+def test_an_expired_trigger_gets_a_clear_message(stack: Stack) -> None:
+    stack.slack.inject(method="views.open", error="expired_trigger_id")
+    stack.driver.slash_command(ALICE, "clone", channel=OPS_CHANNEL)
+    note = stack.slack.wait_for_ephemeral(ALICE, timeout=5)
+    assert "again" in note["text"]
