@@ -19,7 +19,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"xox[abprsoe]-[A-Za-z0-9-]{6,}"), MASK),  # Slack tokens
     (re.compile(r"xapp-[A-Za-z0-9-]{6,}"), MASK),  # Slack app-level tokens
     (re.compile(r"LTAI[A-Za-z0-9]{12,30}"), MASK),  # Alibaba Cloud AccessKey IDs
-    (re.compile(r"(?i)\b(signature|secret|password|token)=[^&\s,]+"), r"\1=" + MASK),
+    (re.compile(r"(?i)(\w*(?:signature|secret|password|passwd|token))=[^&\s,]+"), r"\1=" + MASK),
     (re.compile(r"(?i)(authorization:\s*)\S+(\s+\S+)?"), r"\1" + MASK),
 ]
 
@@ -46,12 +46,20 @@ def redact_text(text: str) -> str:
     return text
 
 
+_SECRET_KEY = re.compile(r"(?i)(authorization|password|passwd|secret|token|signature|credential)")
+
+
 def redact(value: Any) -> Any:
-    """Redact strings anywhere inside nested dicts, lists and tuples."""
+    """Redact strings anywhere inside nested dicts, lists and tuples.
+
+    A value whose key names a secret (``password``, ``Authorization``...) is
+    masked whole, whatever it looks like.
+    """
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items()}
+        return {k: MASK if isinstance(k, str) and _SECRET_KEY.search(k) and isinstance(v, str) and v else redact(v)
+                for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [redact(v) for v in value]
     return value

@@ -32,6 +32,7 @@ class FieldKind(StrEnum):
     SELECT = "select"
     INSTANCE = "instance"  # external select fed by DescribeDBInstances
     BACKUP = "backup"  # external select fed by DescribeBackups of the chosen instance
+    CROSS_BACKUP = "cross_backup"  # external select fed by DescribeCrossRegionBackups
     DATABASES = "databases"  # external multi-select fed by DescribeDatabases
     TIME = "time"  # a UTC time in the API's format
 
@@ -81,6 +82,7 @@ class Progress:
     result: dict[str, Any] = field(default_factory=dict)
     error_code: str | None = None
     error_message: str | None = None
+    memo: dict[str, Any] = field(default_factory=dict)  # what the next probe needs to remember
 
     @property
     def key(self) -> str:
@@ -98,25 +100,37 @@ class Context:
     user: str = ""
 
 
-class Operation(ABC):
-    """Base class of the five operations; subclasses fill the class attributes."""
+class FormSpec(ABC):
+    """Anything with a modal: its fields, the RAM action it needs, its validation."""
 
     name: ClassVar[str]
     title: ClassVar[str]
-    api_action: ClassVar[str]
     ram_action: ClassVar[str]
-    needs_approval: ClassVar[bool]
-    takes_client_token: ClassVar[bool] = False
     fields: ClassVar[tuple[FieldSpec, ...]]
     verb: ClassVar[str] = "run"
-    # RAM actions the bot's own AccessKey needs besides ram_action (pickers, checks, polling).
-    reads: ClassVar[tuple[str, ...]] = ()
+    needs_approval: ClassVar[bool] = False
 
     def field(self, name: str) -> FieldSpec:
         for spec in self.fields:
             if spec.name == name:
                 return spec
         raise KeyError(name)
+
+    def has_field(self, name: str) -> bool:
+        return any(spec.name == name for spec in self.fields)
+
+
+class Operation(FormSpec):
+    """Base class of the operations that start an RDS job; subclasses fill the class attributes."""
+
+    api_action: ClassVar[str]
+    takes_client_token: ClassVar[bool] = False
+    # RAM actions the bot's own AccessKey needs besides ram_action (pickers, checks, polling).
+    reads: ClassVar[tuple[str, ...]] = ()
+    # Progress is one reply edited in place (percentages) instead of a reply per change.
+    progress_in_place: ClassVar[bool] = False
+    # At most one active request of this operation per instance (e.g. backups).
+    exclusive: ClassVar[bool] = False
 
     @abstractmethod
     def validate(self, form: Form, ctx: Context) -> Plan:
@@ -147,8 +161,10 @@ class Operation(ABC):
         return None
 
     @abstractmethod
-    def probe(self, directory: RdsDirectory, params: Mapping[str, Any], result: Mapping[str, Any]) -> Progress:
-        """Look at the job once."""
+    def probe(
+        self, directory: RdsDirectory, params: Mapping[str, Any], result: Mapping[str, Any], memo: Mapping[str, Any]
+    ) -> Progress:
+        """Look at the job once; ``memo`` is what the previous probe asked to remember."""
 
     @abstractmethod
     def outcome(self, params: Mapping[str, Any], result: Mapping[str, Any]) -> str:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 from bot.operations.base import Context, FieldKind, FieldSpec, Form, Operation, Plan, Progress, lookup_instance
+from bot.operations.checks import check_backup, check_window
 from bot.operations.rules import (
     INSTANCE_ID,
     VPC_ID,
@@ -27,8 +27,6 @@ from bot.operations.rules import (
     one_of,
 )
 from bot.rds.directory import InstanceInfo, RdsDirectory
-from bot.rds.errors import RdsError
-from bot.timeutil import human_time
 
 PAY_TYPES = (("Postpaid", "Pay-as-you-go (Postpaid)"), ("Prepaid", "Subscription (Prepaid)"), ("Serverless", "Serverless"))
 PERIODS = (("Month", "Month"), ("Year", "Year"))
@@ -127,16 +125,13 @@ class Clone(Operation):
                what="a backup set or a point in time")
         pay_type = c.choice("PayType", [v for v, _ in PAY_TYPES], required=True, what="Billing")
         period = c.choice("Period", [v for v, _ in PERIODS], what="The subscription unit")
-        used_time = c.integer("UsedTime", low=1, high=9, what="The subscription length")
+        used_time = c.integer("UsedTime", low=1, high=USED_TIME_RANGE.get(period or "Month", (1, 9))[1],
+                              what=f"The subscription length ({'years' if period == 'Year' else 'months'})")
         if pay_type == "Prepaid":
             if period is None and c.ok("Period"):
                 c.fail("Period", "Prepaid needs a subscription unit (Year or Month).")
             if used_time is None and c.ok("UsedTime"):
                 c.fail("UsedTime", "Prepaid needs a subscription length.")
-            if period and used_time is not None:
-                low, high = USED_TIME_RANGE[period]
-                if not low <= used_time <= high:
-                    c.fail("UsedTime", f"With {period} the length must be {low} to {high}.")
         elif pay_type is not None:
             for name, value in (("Period", period), ("UsedTime", used_time)):
                 if value is not None:
@@ -152,17 +147,20 @@ class Clone(Operation):
                        what="The secondary zone")
         network = c.choice("InstanceNetworkType", [v for v, _ in NETWORK_TYPES], what="The network type")
         vpc = c.text("VPCId", max_len=80, pattern=VPC_ID, message="A VPC ID looks like vpc-bp1....", what="The VPC")
-        vswitch = self._vswitches(c, zone2)
+        vswitch = self._vswitches(c, c.raw("ZoneIdSlave1") is not None)
         ip = check_ip(c, "PrivateIpAddress")
         description = check_description(c, "DBInstanceDescription")
         db_names = check_names(c, "DbNames")
-        if network == "VPC" and vswitch is None and c.ok("VSwitchId"):
+        # Cross-field rules look at what was typed, so one malformed field
+        # never earns its correct neighbour a second, wrong error.
+        given = {name: c.raw(name) is not None for name in ("VPCId", "VSwitchId", "PrivateIpAddress")}
+        if network == "VPC" and not given["VSwitchId"]:
             c.fail("VSwitchId", "A VPC clone needs a vSwitch.")
-        if network == "Classic" and (vpc or vswitch):
-            c.fail("InstanceNetworkType", "A classic-network clone takes no VPC or vSwitch.")
-        if vswitch and not vpc and c.ok("VPCId"):
+        if network == "Classic":
+            c.fail("InstanceNetworkType", "RDS no longer clones onto the classic network; use VPC.")
+        if given["VSwitchId"] and not given["VPCId"]:
             c.fail("VPCId", "Give the VPC the vSwitch belongs to.")
-        if ip and not vswitch and c.ok("PrivateIpAddress"):
+        if given["PrivateIpAddress"] and not given["VSwitchId"]:
             c.fail("PrivateIpAddress", "A private IP needs the vSwitch it belongs to.")
         serverless = pay_type == "Serverless" or (category or "").startswith("serverless")
         if serverless and storage_type and storage_type not in SERVERLESS_DISKS:
@@ -176,7 +174,7 @@ class Clone(Operation):
         assert instance_id is not None and pay_type is not None
         source = lookup_instance(ctx, instance_id)
         self._check_source(c, source, ctx, backup_id=backup_id, restore_time=restore_time, pay_type=pay_type,
-                           storage=storage, storage_type=storage_type, category=category)
+                           storage=storage, storage_type=storage_type, category=category, db_names=db_names)
         c.done()
 
         params: dict[str, Any] = {
@@ -203,7 +201,7 @@ class Clone(Operation):
         return Plan(instance_id=instance_id, params=params, instance=source, summary=self.summary(params))
 
     @staticmethod
-    def _vswitches(c: Checker, zone2: str | None) -> str | None:
+    def _vswitches(c: Checker, zone2: bool) -> str | None:
         value = c.text("VSwitchId", max_len=200, what="The vSwitch")
         if value is None:
             return None
@@ -231,8 +229,10 @@ class Clone(Operation):
         storage: int | None,
         storage_type: str | None,
         category: str | None,
+        db_names: list[str] | None,
     ) -> None:
         engine = source.engine.lower()
+        effective_type = storage_type or source.storage_type
         if source.status and source.status != "Running":
             c.fail("DBInstanceId", f"{source.id} is {source.status}; only a Running instance can be cloned.")
         if source.network_type == "Classic":
@@ -249,12 +249,23 @@ class Clone(Operation):
             c.fail("DBInstanceStorageType", "The source uses local SSD, which cannot be cloned to a cloud disk.")
         if storage_type in ESSD_LEVEL and ESSD_LEVEL.get(source.storage_type, 0) > ESSD_LEVEL[storage_type]:
             c.fail("DBInstanceStorageType", f"Not below the source's ESSD level ({source.storage_type}).")
+        serverless = pay_type == "Serverless" or (category or "").startswith("serverless")
+        if serverless and not storage_type and effective_type not in SERVERLESS_DISKS:
+            c.fail("DBInstanceStorageType", f"The source uses {effective_type}; a serverless clone needs "
+                                            "cloud_essd or general_essd, so pick one.")
         if backup_id is not None:
-            _check_backup(c, ctx.directory, source.id, backup_id)
+            check_backup(c, ctx.directory, source.id, backup_id)
+            if db_names and c.ok("BackupId"):
+                backup = next((b for b in ctx.directory.backups(source.id) if b.id == backup_id), None)
+                missing = [n for n in db_names if backup is not None and backup.databases and n not in backup.databases]
+                if missing:
+                    c.fail("DbNames", f"Not in backup set {backup_id}: {', '.join(missing[:5])}.")
         if restore_time is not None:
-            _check_window(c, ctx, source.id, restore_time)
+            check_window(c, ctx, source.id, restore_time)
 
-    def probe(self, directory: RdsDirectory, params: Mapping[str, Any], result: Mapping[str, Any]) -> Progress:
+    def probe(
+        self, directory: RdsDirectory, params: Mapping[str, Any], result: Mapping[str, Any], memo: Mapping[str, Any]
+    ) -> Progress:
         new_id = str(result.get("DBInstanceId") or "")
         status = directory.status(new_id)
         if status == "Running":
@@ -274,35 +285,3 @@ class Clone(Operation):
 _BACKUP_ID = re.compile(r"^\d{1,20}$")
 _CLASS = re.compile(r"^[a-z0-9]+(\.[a-z0-9]+){1,5}$")
 _FAILED = {"Deleting", "Released", "CreateFailed", "Failed", "Deleted"}
-
-
-def _check_backup(c: Checker, directory: RdsDirectory, instance_id: str, backup_id: str) -> None:
-    try:
-        backups = directory.backups(instance_id)
-    except RdsError as error:
-        c.fail("BackupId", f"Could not list the backups of {instance_id}: {error.plain()}")
-        return
-    match = next((b for b in backups if b.id == backup_id), None)
-    if match is None:
-        c.fail("BackupId", f"Backup set {backup_id} is not a backup of {instance_id}.")
-    elif not match.ok:
-        c.fail("BackupId", f"Backup set {backup_id} is {match.status}; pick a successful one.")
-
-
-def _check_window(c: Checker, ctx: Context, instance_id: str, restore_time: Any) -> None:
-    """The point in time must lie inside the backup retention window."""
-    try:
-        backups = [b for b in ctx.directory.backups(instance_id) if b.ok]
-    except RdsError as error:
-        c.fail("RestoreTime", f"Could not read the backups of {instance_id}: {error.plain()}")
-        return
-    retention = ctx.directory.retention_days(instance_id)
-    starts = [b.consistent or b.end for b in backups if (b.consistent or b.end) is not None]
-    if not starts:
-        c.fail("RestoreTime", f"{instance_id} has no successful backup, so no point in time can be restored.")
-        return
-    earliest = min(starts)
-    if retention is not None and retention > 0:
-        earliest = max(earliest, ctx.now - timedelta(days=retention))
-    if restore_time < earliest:
-        c.fail("RestoreTime", f"Outside the backup retention window: the earliest point is {human_time(earliest)}.")

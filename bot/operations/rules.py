@@ -20,10 +20,12 @@ ZONE_ID = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
 VPC_ID = re.compile(r"^vpc-[a-z0-9]{4,64}$")
 VSWITCH_ID = re.compile(r"^vsw-[a-z0-9]{4,64}$")
 DB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.$-]{0,63}$")
-# Letters, digits, CJK, underscore, hyphen; must start with a letter or CJK.
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+# Letters, digits, Chinese characters (漢字), underscore, hyphen; starts with a letter or 漢字.
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff"
 DESCRIPTION = re.compile(rf"^[A-Za-z{_CJK}][A-Za-z0-9{_CJK}_-]{{1,254}}$")
 MAX_TEXT = 3000
+MAX_NAMES = 100
+_VPC_RANGES = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
 class Checker:
@@ -175,12 +177,12 @@ def check_ip(c: Checker, name: str) -> str | None:
     if value is None:
         return None
     try:
-        ip = ipaddress.ip_address(value)
+        ip = ipaddress.IPv4Address(value)
     except ValueError:
-        c.fail(name, f"{value[:40]!r} is not an IP address.")
+        c.fail(name, f"{value[:40]!r} is not an IP address (IPv4 expected).")
         return None
-    if not ip.is_private:
-        c.fail(name, f"{value} is not a private address.")
+    if not any(ip in net for net in _VPC_RANGES):
+        c.fail(name, f"{value} is not a private address a VPC uses (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16).")
         return None
     return value
 
@@ -191,6 +193,9 @@ def check_names(c: Checker, name: str, *, what: str = "Database names") -> list[
     if value is None:
         return None
     names = [n.strip() for n in value.split(",") if n.strip()]
+    if len(names) > MAX_NAMES:
+        c.fail(name, f"{what}: {len(names)} given; at most {MAX_NAMES}.")
+        return None
     bad = [n for n in names if not DB_NAME.match(n)]
     if bad:
         c.fail(name, f"{what}: {', '.join(repr(b[:40]) for b in bad[:3])} not valid (letters, digits, _ . $ -).")

@@ -71,6 +71,7 @@ class BackupInfo(BaseModel):
     method: str = ""
     type: str = ""
     size: int = 0
+    databases: list[str] = []  # the databases in the set, when RDS says
 
     @property
     def ok(self) -> bool:
@@ -236,6 +237,8 @@ class RdsDirectory:
                     method=b.get("BackupMethod") or "",
                     type=b.get("BackupType") or "",
                     size=_int(b.get("BackupSize")) or 0,
+                    databases=[str(d.get("DataBase")) for d in _items(b, "BackupDownloadLinkByDB", "BackupDownloadLinkByDB")
+                               if d.get("DataBase")],
                 )
                 for b in _items(body, "Items", "Backup")
             ]
@@ -257,6 +260,18 @@ class RdsDirectory:
 
         return self._cached(("retention", instance_id), load)
 
+    def backup_tasks(self, instance_id: str, *, job_id: str | None = None) -> list[BackupTask]:
+        """Backup jobs, live (progress and "is one running?" checks)."""
+        return _backup_tasks(self.gateway, instance_id, job_id=job_id)
+
+    def tde_databases(self, instance_id: str) -> set[str]:
+        return self._cached(("tde", instance_id), lambda: _tde_databases(self.gateway, instance_id))
+
+    def cross_region_backups(self, instance_id: str, *, start: datetime, end: datetime, region: str | None = None,
+                             page: int = 1, page_size: int = 30) -> CrossRegionPage:
+        return _cross_region_backups(self.gateway, instance_id, start=start, end=end, region=region, page=page,
+                                     page_size=page_size)
+
     def databases(self, instance_id: str, *, fresh: bool = False) -> list[DatabaseInfo]:
         def load() -> list[DatabaseInfo]:
             body = self.gateway.call("DescribeDatabases", {"DBInstanceId": instance_id})
@@ -273,3 +288,121 @@ class RdsDirectory:
         if fresh:
             return load()
         return self._cached(("databases", instance_id), load)
+
+
+class BackupTask(BaseModel):
+    """One backup job (DescribeBackupTasks)."""
+
+    job_id: str
+    status: str = ""
+    percent: int | None = None
+    backup_id: str = ""
+    mode: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.status not in {"Finished", "Failed", ""}
+
+
+class CrossRegionBackup(BaseModel):
+    """One cross-region backup set (DescribeCrossRegionBackups)."""
+
+    id: int
+    region: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+    consistent: datetime | None = None
+    method: str = ""
+    type: str = ""
+    scale: int = 0  # 0 instance, 1 database
+    failed: bool = False
+    size: int = 0
+    engine: str = ""
+    engine_version: str = ""
+    restore_regions: list[str] = []
+
+
+class CrossRegionPage(BaseModel):
+    """One page of cross-region backups and the counts to page through the rest."""
+
+    items: list[CrossRegionBackup]
+    page: int
+    page_size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def _backup_tasks(gateway: RdsGateway, instance_id: str, *, job_id: str | None = None) -> list[BackupTask]:
+    """Backup jobs of an instance (live, never cached: used for progress and pre-checks)."""
+    params: dict[str, Any] = {"DBInstanceId": instance_id}
+    if job_id:
+        params["BackupJobId"] = job_id
+    body = gateway.call("DescribeBackupTasks", params)
+    return [
+        BackupTask(
+            job_id=str(j.get("BackupJobId") or ""),
+            status=str(j.get("BackupStatus") or ""),
+            percent=_int(j.get("Process")),
+            backup_id=str(j.get("BackupId") or ""),
+            mode=str(j.get("JobMode") or ""),
+        )
+        for j in _items(body, "Items", "BackupJob")
+    ]
+
+
+def _tde_databases(gateway: RdsGateway, instance_id: str) -> set[str]:
+    """Names of the databases with TDE on (SQL Server reports it per database)."""
+    body = gateway.call("DescribeDBInstanceTDE", {"DBInstanceId": instance_id})
+    return {
+        str(d.get("DBName"))
+        for d in _items(body, "Databases", "Database")
+        if str(d.get("TDEStatus") or "").lower() == "enabled"
+    }
+
+
+def _cross_region_backups(
+    gateway: RdsGateway,
+    instance_id: str,
+    *,
+    start: datetime,
+    end: datetime,
+    region: str | None = None,
+    page: int = 1,
+    page_size: int = 30,
+) -> CrossRegionPage:
+    """One page of an instance's cross-region backup sets in a time window."""
+    from bot.timeutil import to_api
+
+    params: dict[str, Any] = {
+        "DBInstanceId": instance_id,
+        "StartTime": to_api(start),
+        "EndTime": to_api(end),
+        "PageSize": page_size,
+        "PageNumber": page,
+    }
+    if region:
+        params["CrossBackupRegion"] = region
+    body = gateway.call("DescribeCrossRegionBackups", params)
+    items = [
+        CrossRegionBackup(
+            id=int(i.get("CrossBackupId") or 0),
+            region=str(i.get("CrossBackupRegion") or ""),
+            start=_time(i.get("BackupStartTime")),
+            end=_time(i.get("BackupEndTime")),
+            consistent=_time(i.get("ConsistentTime")),
+            method=str(i.get("BackupMethod") or ""),
+            type=str(i.get("BackupType") or ""),
+            scale=_int(i.get("BackupSetScale")) or 0,
+            failed=_int(i.get("BackupSetStatus")) == 1,
+            size=_int(i.get("CrossBackupSetSize")) or 0,
+            engine=str(i.get("Engine") or ""),
+            engine_version=str(i.get("EngineVersion") or ""),
+            restore_regions=[str(r) for r in _items(i, "RestoreRegions", "RestoreRegion")],
+        )
+        for i in _items(body, "Items", "Item")
+    ]
+    return CrossRegionPage(items=items, page=_int(body.get("PageNumber")) or page, page_size=page_size,
+                           total=_int(body.get("TotalRecordCount")) or len(items))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -34,11 +33,18 @@ class RdsGateway(Protocol):
         ...
 
 
-def _sdk_method_name(action: str) -> str:
-    # CloneDBInstance -> clone_dbinstance, RestoreDdrTable -> restore_ddr_table:
-    # the SDK keeps runs of capitals together ("DB") and lower-cases them whole.
-    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", action).lower()
-    return f"{snake}_with_options"
+def _sdk_methods(client_cls: type) -> dict[str, str]:
+    """Action name (lower case) -> the SDK's ``*_with_options`` method name.
+
+    The SDK's snake case is irregular (``describe_dbinstance_tdewith_options``),
+    so the names are matched with underscores removed rather than derived.
+    """
+    methods = {}
+    for name in dir(client_cls):
+        if name.endswith("with_options") and not name.startswith("_"):
+            key = name.replace("_", "").lower().removesuffix("withoptions")
+            methods[key] = name
+    return methods
 
 
 class SdkGateway:
@@ -50,6 +56,7 @@ class SdkGateway:
         self.backoff = Backoff(max_attempts=settings.rds_max_attempts)
         self._sleep = sleep
         self._client: Any = None
+        self._methods: dict[str, str] = {}
         self._lock = threading.Lock()
         if "sdk" in os.environ.get("DEBUG", ""):
             # The SDK's debug logging prints the Authorization header.
@@ -60,6 +67,7 @@ class SdkGateway:
         with self._lock:
             if self._client is None:
                 self._client = self._build_client()
+                self._methods = _sdk_methods(type(self._client))
             return self._client
 
     def _build_client(self) -> Any:
@@ -118,7 +126,8 @@ class SdkGateway:
 
         client = self._sdk()
         request_cls = getattr(models, f"{action}Request", None)
-        method = getattr(client, _sdk_method_name(action), None)
+        method_name = self._methods.get(action.lower()) if self._methods else None
+        method = getattr(client, method_name, None) if method_name else None
         if request_cls is None or method is None:
             raise RdsError("InvalidAction.NotFound", f"the SDK has no API named {action}")
         payload = {"RegionId": self.region_id, **{k: v for k, v in params.items() if v is not None}}
@@ -134,15 +143,25 @@ class SdkGateway:
         except AlibabaCloudException as exc:
             raise _from_sdk(exc, None) from None
         except UnretryableException as exc:
-            inner = getattr(exc, "inner_exception", None)
-            name = type(inner).__name__ if inner is not None else type(exc).__name__
-            kind = ErrorKind.TIMEOUT if "Timeout" in name else ErrorKind.NETWORK
-            code = "RequestTimeout" if kind is ErrorKind.TIMEOUT else "ConnectionFailed"
-            raise RdsError(code, f"{name} talking to RDS", kind) from None
+            raise _network_error(exc) from None
         except TeaException as exc:
             raise _from_sdk(exc, None) from None
         body = response.body.to_map() if response.body is not None else {}
         return body
+
+
+# Only these prove the request never reached RDS; anything else (a read timeout,
+# a reset mid-response, an unknown failure) may have run, so it counts as a timeout.
+_NOT_SENT = ("NewConnectionError", "Connection refused", "ConnectTimeout", "connect timeout",
+             "Name or service not known", "nodename nor servname", "No route to host")
+
+
+def _network_error(exc: Any) -> RdsError:
+    inner = getattr(exc, "inner_exception", None)
+    described = f"{type(inner).__name__}: {getattr(inner, 'message', '') or inner}" if inner is not None else repr(exc)
+    if any(marker in described for marker in _NOT_SENT):
+        return RdsError("ConnectionFailed", "could not connect to the RDS endpoint", ErrorKind.NETWORK)
+    return RdsError("RequestTimeout", "RDS did not answer in time", ErrorKind.TIMEOUT)
 
 
 def _from_sdk(exc: Any, kind: ErrorKind | None) -> RdsError:

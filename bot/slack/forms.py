@@ -22,7 +22,9 @@ def _value_of(action: dict[str, Any]) -> FormValue:
         option = action.get("selected_option") or {}
         return _text(option.get("value")) if isinstance(option, dict) else None
     if "selected_options" in action:
-        options = action.get("selected_options") or []
+        options = action.get("selected_options")
+        if not isinstance(options, list):
+            return None
         return [v for v in (_text(o.get("value")) for o in options if isinstance(o, dict)) if v]
     for key in ("value", "selected_date_time", "selected_date", "selected_time", "selected_user",
                 "selected_conversation", "selected_channel"):
@@ -30,7 +32,10 @@ def _value_of(action: dict[str, Any]) -> FormValue:
             return _text(action.get(key))
     for key in ("selected_users", "selected_conversations", "selected_channels"):
         if key in action:
-            return [v for v in (_text(x) for x in action.get(key) or []) if v]
+            items = action.get(key)
+            if not isinstance(items, list):
+                return None
+            return [v for v in (_text(x) for x in items if isinstance(x, str)) if v]
     return None
 
 
@@ -44,7 +49,11 @@ def _text(value: Any) -> str | None:
 def form_values(view: dict[str, Any]) -> dict[str, FormValue]:
     """{block_id: value} from ``view.state.values``; the first action of each block counts."""
     values: dict[str, FormValue] = {}
-    state = (view or {}).get("state") or {}
+    if not isinstance(view, dict):
+        return values
+    state = view.get("state")
+    if not isinstance(state, dict):
+        return values
     blocks = state.get("values") or {}
     if not isinstance(blocks, dict):
         return values

@@ -34,6 +34,7 @@ class Request(SQLModel, table=True):
     __table_args__ = (
         Index("ix_requests_state", "state"),
         Index("ix_requests_requester", "requester", "created_at"),
+        UniqueConstraint("exclusive_key", name="uq_requests_exclusive_key"),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -68,6 +69,12 @@ class Request(SQLModel, table=True):
     submitted_at: datetime | None = _time_column(nullable=True)
     finished_at: datetime | None = _time_column(nullable=True)
     version: int = Field(default=1)
+    # Set while an exclusive operation (a backup) is active on the instance; unique,
+    # so two replicas cannot both start one. Cleared when the request ends.
+    exclusive_key: str | None = Field(default=None, max_length=200)
+    # False when progress is threaded under someone else's message (a reminder),
+    # which the bot must then never rewrite as a request card.
+    own_thread: bool = Field(default=True)
 
 
 class Approval(SQLModel, table=True):
@@ -143,3 +150,27 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = _time_column(nullable=False)
     sent_at: datetime | None = _time_column(nullable=True)
+
+
+class Reminder(SQLModel, table=True):
+    """A scheduled backup reminder in a channel, restored from here after a restart.
+
+    ``next_run_at`` is claimed with a conditional update when it fires, so a
+    reminder fires once per due time whichever replica or restart sees it first.
+    """
+
+    __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_due", "active", "next_run_at"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    channel_id: str = Field(max_length=64)
+    instance_id: str = Field(max_length=128)
+    region_id: str = Field(max_length=64)
+    schedule: str = Field(max_length=200)
+    timezone: str = Field(max_length=64)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _time_column(nullable=False)
+    next_run_at: datetime | None = _time_column(nullable=True)
+    last_run_at: datetime | None = _time_column(nullable=True)
+    fired: int = Field(default=0)
+    active: bool = Field(default=True)

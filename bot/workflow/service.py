@@ -22,7 +22,9 @@ from bot.config import Settings
 from bot.operations.base import Context, FieldErrors, Form, Operation, Plan, Progress
 from bot.policy import Decision, PolicyStore
 from bot.policy.arn import instance_arn
-from bot.rds.directory import RdsDirectory
+from bot.operations.backups import ListingQuery
+from bot.operations.backups import describe as describe_listing
+from bot.rds.directory import CrossRegionPage, InstanceInfo, RdsDirectory
 from bot.rds.errors import ErrorKind, RdsError
 from bot.rds.gateway import RdsGateway
 from bot.store.db import Database
@@ -52,10 +54,19 @@ class Submitted:
 
 @dataclass
 class Denied:
-    """Policy said no; the request is recorded as denied."""
+    """Policy said no; the request (if one was made) is recorded as denied."""
 
-    request: Request
+    request: Request | None
     decision: Decision
+
+
+@dataclass
+class Listing:
+    """One page of cross-region backups."""
+
+    query: ListingQuery
+    page: CrossRegionPage
+    instance: InstanceInfo
 
 
 VoteStatus = Literal[
@@ -147,8 +158,13 @@ class Workflow:
         reason = str(form.get("reason") or "").strip()
         return self.open_request(op, plan, user=user, channel=channel, reason=reason)
 
-    def open_request(self, op: Operation, plan: Plan, *, user: str, channel: str, reason: str) -> Submitted | Denied:
-        """Record a validated plan as a request, after the policy check."""
+    def open_request(self, op: Operation, plan: Plan, *, user: str, channel: str, reason: str,
+                     thread: tuple[str, str] | None = None) -> Submitted | Denied:
+        """Record a validated plan as a request, after the policy check.
+
+        ``thread`` puts the request's progress under an existing message (a
+        reminder's "Back up now") instead of a new one.
+        """
         resource = self.resource_of(plan.instance_id)
         tags = plan.instance.tags if plan.instance is not None else None
         decision = self.decide(user, op.ram_action, resource, tags)
@@ -175,10 +191,14 @@ class Workflow:
             approvals_needed=requirement.approvers if requirement else 0,
             approver_pool=(requirement.pool or "") if requirement else "",
             policy_version=decision.policy_version,
-            decision=_decision_record(decision),
+            decision=decision_record(decision),
             created_at=now,
             updated_at=now,
             expires_at=now + timedelta(seconds=self.settings.approval_ttl_s) if state is State.PENDING_APPROVAL else None,
+            exclusive_key=f"{op.name}:{plan.instance_id}" if op.exclusive and state is not State.DENIED else None,
+            thread_channel=thread[0] if thread else None,
+            thread_ts=thread[1] if thread else None,
+            own_thread=thread is None,
         )
         detail = {
             "operation": op.name,
@@ -187,21 +207,61 @@ class Workflow:
             "params": plan.params,
             "reason": reason,
             "tags": tags,
-            "decision": _decision_record(decision),
+            "decision": decision_record(decision),
         }
         if requirement is not None:
             detail["approval_rule"] = {"approvers": requirement.approvers, "pool": requirement.pool, "rule": requirement.rule}
-        with self.db.session() as session:
-            tx.create(session, request, actor=user, detail=detail)
-            if state is State.APPROVED:
-                tx.note(session, request.id, "approved", actor="policy", state=State.APPROVED,
-                        detail={"why": "this operation needs no approval"})
-            if state is not State.DENIED:
-                tx.enqueue(session, request_id=request.id, kind="anchor", dedupe_key=f"{request.id}:anchor")
+        try:
+            with self.db.session() as session:
+                tx.create(session, request, actor=user, detail=detail)
+                if state is State.APPROVED:
+                    tx.note(session, request.id, "approved", actor="policy", state=State.APPROVED,
+                            detail={"why": "this operation needs no approval"})
+                if state is not State.DENIED and thread is None:
+                    tx.enqueue(session, request_id=request.id, kind="anchor", dedupe_key=f"{request.id}:anchor")
+                elif state is not State.DENIED:
+                    tx.enqueue(session, request_id=request.id, kind="reply", dedupe_key=f"{request.id}:opened",
+                               data={"event": "opened"})
+        except IntegrityError:
+            raise self._busy(op, plan.instance_id, request.exclusive_key) from None
         self._kick()
         if state is State.DENIED:
             return Denied(request=request, decision=decision)
         return Submitted(request=request, decision=decision, requirement=requirement)
+
+    def _busy(self, op: Operation, instance_id: str, key: str | None) -> FieldErrors:
+        """The instance already has an active exclusive request (a second backup click)."""
+        with self.db.session() as session:
+            other = session.exec(select(Request).where(Request.exclusive_key == key)).first()
+        who = f" by <@{other.requester}> ({other.id}, {other.state.replace('_', ' ')})" if other else ""
+        return FieldErrors({"DBInstanceId": f"A {op.name} of {instance_id} is already under way{who}; "
+                                            "wait for it to finish."})
+
+    def list_backups(self, *, user: str, form: Form | None = None, pointer: str | None = None) -> Listing | Denied:
+        """`/rds backups`: one page of cross-region backups, after the policy check (raises FieldErrors)."""
+        spec = operations.LISTING
+        ctx = self.context(user)
+        if pointer is not None:
+            query = ListingQuery.from_pointer(pointer, ctx.now)
+            form = {"DBInstanceId": query.instance_id}
+        query_from_form, info = spec.validate(form or {}, ctx)
+        if pointer is None:
+            query = query_from_form
+        resource = self.resource_of(info.id)
+        decision = self.decide(user, spec.ram_action, resource, info.tags)
+        detail = {"action": spec.ram_action, "resource": resource, "query": describe_listing(query),
+                  "decision": decision_record(decision)}
+        with self.db.session() as session:
+            tx.note(session, None, "listed" if decision.allowed else "list_denied", actor=user, detail=detail)
+        if not decision.allowed:
+            return Denied(request=None, decision=decision)
+        try:
+            page = self.directory.cross_region_backups(info.id, start=query.start, end=query.end, region=query.region,
+                                                       page=query.page, page_size=query.page_size)
+        except RdsError as error:
+            field_name = error.field or "DBInstanceId"
+            raise FieldErrors({field_name if spec.has_field(field_name) else "DBInstanceId": error.plain()}) from None
+        return Listing(query=query, page=page, instance=info)
 
     # ------------------------------------------------------------------- votes
     def vote(self, request_id: str, *, user: str, approve: bool, reason: str = "") -> VoteOutcome:
@@ -224,7 +284,7 @@ class Workflow:
             decision = self.decide(user, APPROVE_ACTION, request.resource, request.tags or None)
             if not decision.allowed:
                 tx.note(session, request.id, "approval_denied", actor=user, state=request.state,
-                        detail={"approve": approve, "decision": _decision_record(decision)})
+                        detail={"approve": approve, "decision": decision_record(decision)})
                 return VoteOutcome("denied", "You may not decide on this request.", request, decision)
             if approve and request.approver_pool:
                 engine = self.policy.current()
@@ -246,7 +306,7 @@ class Workflow:
                 return VoteOutcome("duplicate", "Your decision was already recorded; it counts once.", request)
             if not approve:
                 moved = tx.move(session, request.id, State.REJECTED, actor=user, event="rejected",
-                                detail={"reason": reason, "decision": _decision_record(decision)})
+                                detail={"reason": reason, "decision": decision_record(decision)})
                 assert moved is not None  # the row lock guarantees it
                 self._announce(session, moved)
                 outcome = VoteOutcome("rejected", f"You rejected {moved.id}.", moved, decision)
@@ -254,7 +314,7 @@ class Workflow:
                 approvers = _approvers(session, request.id)
                 tx.note(session, request.id, "approval", actor=user, state=request.state,
                         detail={"count": len(approvers), "needed": request.approvals_needed,
-                                "decision": _decision_record(decision)})
+                                "decision": decision_record(decision)})
                 if len(approvers) >= max(request.approvals_needed, 1):
                     moved = tx.move(session, request.id, State.APPROVED, actor=user, event="approved",
                                     detail={"approvers": approvers})
@@ -262,8 +322,9 @@ class Workflow:
                     self._announce(session, moved)
                     outcome = VoteOutcome("approved", f"You approved {moved.id}; it is being sent to RDS.", moved, decision)
                 else:
-                    tx.enqueue(session, request_id=request.id, kind="anchor_update",
-                               dedupe_key=f"{request.id}:anchor:votes{len(approvers)}")
+                    if request.own_thread:
+                        tx.enqueue(session, request_id=request.id, kind="anchor_update",
+                                   dedupe_key=f"{request.id}:anchor:votes{len(approvers)}")
                     left = request.approvals_needed - len(approvers)
                     outcome = VoteOutcome("counted", f"Your approval is counted; {left} more needed.", request, decision)
         self._kick()
@@ -274,7 +335,8 @@ class Workflow:
     def _announce(self, session: Any, request: Request) -> None:
         """The Slack side of a state change, recorded with it: card, final reply, DM."""
         state = State(request.state)
-        tx.enqueue(session, request_id=request.id, kind="anchor_update", dedupe_key=f"{request.id}:anchor:{state}")
+        if request.own_thread:
+            tx.enqueue(session, request_id=request.id, kind="anchor_update", dedupe_key=f"{request.id}:anchor:{state}")
         if state in {State.SUCCEEDED, State.FAILED}:
             tx.enqueue(session, request_id=request.id, kind="final", dedupe_key=f"{request.id}:final")
         # The requester may not watch the approvals channel: tell them how it ended.
@@ -369,7 +431,7 @@ class Workflow:
         op = self.operation(request.operation)
         now = utcnow()
         try:
-            progress = op.probe(self.directory, request.params, request.result)
+            progress = op.probe(self.directory, request.params, request.result, (request.progress or {}).get("memo", {}))
         except RdsError as error:
             return self._poll_error(request, error, now)
         if not progress.done and request.submitted_at and now - request.submitted_at > timedelta(seconds=self.settings.job_timeout_s):
@@ -396,21 +458,22 @@ class Workflow:
             else:
                 seen = fresh.progress or {}
                 changed = progress.key != seen.get("key")
+                percent_moved = progress.percent is not None and progress.percent != seen.get("percent")
                 new = {"key": progress.key, "status": progress.status, "percent": progress.percent,
                        "seq": int(seen.get("seq", 0)) + (1 if changed else 0), "checked_at": now.isoformat(),
-                       "misses": 0}
+                       "misses": 0, "memo": progress.memo}
                 if not tx.touch(session, fresh, expect_version=fresh.version, progress=new):
                     return progress  # someone else polled it at the same moment
                 if changed:
                     tx.note(session, request_id, "progress", actor="rdsbot", state=State.RUNNING,
                             detail={"status": progress.status, "percent": progress.percent})
-                    tx.enqueue(session, request_id=request_id, kind="reply",
-                               dedupe_key=f"{request_id}:progress:{new['seq']}",
-                               data={"event": "progress", "status": progress.status, "percent": progress.percent})
-                elif progress.percent is not None and progress.percent != seen.get("percent"):
+                data = {"event": "progress", "status": progress.status, "percent": progress.percent}
+                if op.progress_in_place and (changed or percent_moved):
                     tx.enqueue(session, request_id=request_id, kind="progress_edit",
-                               dedupe_key=f"{request_id}:pct:{new['seq']}:{progress.percent}",
-                               data={"status": progress.status, "percent": progress.percent})
+                               dedupe_key=f"{request_id}:edit:{new['seq']}:{progress.percent}", data=data)
+                elif changed:
+                    tx.enqueue(session, request_id=request_id, kind="reply",
+                               dedupe_key=f"{request_id}:progress:{new['seq']}", data=data)
         self._kick()
         return progress
 
@@ -584,7 +647,7 @@ def _approvers(session: Any, request_id: str) -> list[str]:
     return list(rows)
 
 
-def _decision_record(decision: Decision) -> dict[str, Any]:
+def decision_record(decision: Decision) -> dict[str, Any]:
     """What the audit trail keeps of a policy decision (DESIGN: action, resource, version, rule)."""
     rule = decision.rule
     return {

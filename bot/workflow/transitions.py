@@ -20,7 +20,7 @@ from bot import metrics
 from bot.store import audit
 from bot.store.models import OutboxMessage, Request
 from bot.timeutil import utcnow
-from bot.workflow.states import INITIAL, State, sources_of
+from bot.workflow.states import INITIAL, TERMINAL, State, sources_of
 
 MAX_REQUEST_ID = 64
 
@@ -63,8 +63,9 @@ def move(
     allowed = frozenset(sources) if sources is not None else sources_of(target)
     now = utcnow()
     values: dict[str, Any] = {"state": target.value, "updated_at": now, "version": Request.version + 1, **changes}
-    if target in {State.SUCCEEDED, State.FAILED, State.REJECTED, State.EXPIRED, State.CANCELLED}:
+    if target in TERMINAL:
         values.setdefault("finished_at", now)
+        values["exclusive_key"] = None  # the instance is free for the next exclusive job
     result = session.execute(
         update(Request)
         .where(Request.id == request_id, Request.state.in_([s.value for s in allowed]))  # type: ignore[attr-defined]

@@ -1,0 +1,204 @@
+"""CreateBackup: back up an instance now (no approval needed).
+
+Rules from seeds/CreateBackup.ja.txt and RDS_API.md: which BackupMethod each
+engine and disk takes, when BackupStrategy, DBName, BackupType and
+BackupRetentionPeriod take effect, and the page's preconditions (Running, no
+backup job in progress, at most 20 backup sets a day) — checked before the
+call so the user hears "one is already running" instead of an API code.
+The API takes no ClientToken, so after a crash the bot looks for the job it may
+have started instead of calling again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.operations.base import Context, FieldKind, FieldSpec, Form, Operation, Plan, Progress
+from bot.operations.checks import engine_name, require_instance
+from bot.operations.rules import INSTANCE_ID, Checker, check_names, check_reason
+from bot.rds.directory import InstanceInfo, RdsDirectory
+from bot.rds.errors import RdsError
+from bot.timeutil import human_bytes
+
+METHODS = (("Physical", "Physical"), ("Logical", "Logical (MySQL on local SSD)"), ("Snapshot", "Snapshot"))
+TYPES = (("Auto", "Auto (full or incremental)"), ("FullBackup", "Full"))
+STRATEGIES = (("instance", "Whole instance"), ("db", "Selected databases"))
+MAX_SETS_PER_DAY = 20
+ENGINES = {"mysql", "sqlserver", "postgresql", "mariadb"}
+
+
+def allowed_methods(info: InstanceInfo) -> tuple[str, ...]:
+    """BackupMethod values by engine and disk (RDS_API.md, CreateBackup)."""
+    engine = info.engine.lower()
+    if engine == "mysql":
+        return ("Logical", "Physical") if info.storage_type == "local_ssd" else ("Snapshot",)
+    if engine in {"sqlserver", "postgresql"}:
+        return ("Physical", "Snapshot")
+    if engine == "mariadb":
+        return ("Physical",)  # MariaDB takes snapshots, but the API must be sent Physical
+    return ()
+
+
+class Backup(Operation):
+    """Back up one instance now."""
+
+    name = "backup"
+    title = "Back up an RDS instance"
+    verb = "back up"
+    api_action = "CreateBackup"
+    ram_action = "rds:CreateBackup"
+    needs_approval = False
+    takes_client_token = False
+    progress_in_place = True
+    exclusive = True
+    reads = ("rds:DescribeBackupTasks", "rds:DescribeBackups", "rds:DescribeDatabases")
+    fields = (
+        FieldSpec("DBInstanceId", "Instance", FieldKind.INSTANCE, required=True, hint="Type to search."),
+        FieldSpec("BackupMethod", "Method", FieldKind.SELECT, options=METHODS,
+                  hint="Default: Physical (Snapshot for MySQL on cloud disks)."),
+        FieldSpec("BackupType", "Type", FieldKind.SELECT, options=TYPES, hint="SQL Server with Physical only."),
+        FieldSpec("BackupStrategy", "Scope", FieldKind.SELECT, options=STRATEGIES,
+                  hint="Selected databases: MySQL Logical, or SQL Server Full."),
+        FieldSpec("DBName", "Databases", FieldKind.DATABASES, hint="Only with Scope = Selected databases."),
+        FieldSpec("BackupRetentionPeriod", "Keep for (days)", FieldKind.NUMBER,
+                  hint="7-730, or -1 for long-term. MySQL, or SQL Server selected-database full backups."),
+        FieldSpec("reason", "Reason", FieldKind.LONG_TEXT, max_length=3000, hint="Optional."),
+    )
+
+    def validate(self, form: Form, ctx: Context) -> Plan:
+        c = Checker(form)
+        instance_id = c.text("DBInstanceId", required=True, max_len=64, pattern=INSTANCE_ID,
+                             message="That does not look like an RDS instance ID.", what="The instance")
+        method = c.choice("BackupMethod", [v for v, _ in METHODS], what="The method")
+        backup_type = c.choice("BackupType", [v for v, _ in TYPES], what="The type")
+        strategy = c.choice("BackupStrategy", [v for v, _ in STRATEGIES], what="The scope")
+        names = check_names(c, "DBName")
+        retention = c.integer("BackupRetentionPeriod", low=-1, high=730, what="Keep for")
+        if retention is not None and retention != -1 and retention < 7:
+            c.fail("BackupRetentionPeriod", "Keep for 7 to 730 days, or -1 for long-term.")
+        check_reason(c, required=False)
+        if names and strategy != "db":
+            c.fail("DBName", "Databases are only taken with Scope = Selected databases.")
+        if strategy == "db" and not names and c.ok("DBName"):
+            c.fail("DBName", "Pick the databases to back up.")
+        c.done()
+
+        info = require_instance(c, ctx, instance_id, engines=ENGINES, why_engine="backups support")
+        c.done()
+        assert info is not None and instance_id is not None
+        allowed = allowed_methods(info)
+        method = method or ("Snapshot" if allowed == ("Snapshot",) else "Physical")
+        engine = info.engine.lower()
+        if method not in allowed:
+            c.fail("BackupMethod", f"{engine_name(info.engine)} on {info.storage_type or 'this disk'} takes "
+                                   f"{' or '.join(allowed)} backups.")
+        if backup_type and engine != "sqlserver":
+            c.fail("BackupType", "Only SQL Server takes a backup type.")
+        elif backup_type and method != "Physical":
+            c.fail("BackupType", "A backup type only applies to Physical backups.")
+        db_scope = (engine == "mysql" and method == "Logical") or (
+            engine == "sqlserver" and method == "Physical" and backup_type == "FullBackup")
+        if strategy == "db" and not db_scope:
+            c.fail("BackupStrategy", "Selected databases work for MySQL Logical or SQL Server Physical Full backups.")
+        if retention is not None:
+            sql_ok = engine == "sqlserver" and strategy == "db" and method == "Physical" and backup_type == "FullBackup"
+            if engine != "mysql" and not sql_ok:
+                c.fail("BackupRetentionPeriod", "Only MySQL, or SQL Server selected-database Physical Full backups, "
+                                                "take a retention period.")
+        if names and c.ok("DBName"):
+            self._check_databases(c, ctx.directory, info.id, names)
+        self._check_capacity(c, ctx, info.id)
+        c.done()
+        params: dict[str, Any] = {
+            "DBInstanceId": instance_id,
+            "BackupMethod": method,
+            "BackupType": backup_type,
+            "BackupStrategy": strategy,
+            "DBName": ",".join(names) if names else None,
+            "BackupRetentionPeriod": retention,
+        }
+        params = {k: v for k, v in params.items() if v is not None}
+        return Plan(instance_id=instance_id, params=params, instance=info, summary=self.summary(params))
+
+    @staticmethod
+    def _check_databases(c: Checker, directory: RdsDirectory, instance_id: str, names: list[str]) -> None:
+        try:
+            present = {d.name: d.status for d in directory.databases(instance_id)}
+        except RdsError as error:
+            c.fail("DBName", f"Could not list the databases of {instance_id}: {error.plain()}")
+            return
+        missing = [n for n in names if n not in present]
+        if missing:
+            c.fail("DBName", f"Not on {instance_id}: {', '.join(missing[:5])}.")
+        busy = [n for n in names if n in present and present[n] not in {"Running", ""}]
+        if busy:
+            c.fail("DBName", f"Not Running: {', '.join(busy[:5])}.")
+
+    @staticmethod
+    def _check_capacity(c: Checker, ctx: Context, instance_id: str) -> None:
+        """The page's preconditions: no job in progress, fewer than 20 sets today."""
+        try:
+            running = [t for t in ctx.directory.backup_tasks(instance_id) if t.active]
+            backups = ctx.directory.backups(instance_id, fresh=True)
+        except RdsError as error:
+            c.fail("DBInstanceId", f"Could not check {instance_id}'s backups: {error.plain()}")
+            return
+        if running:
+            job = running[0]
+            pct = f", {job.percent}%" if job.percent is not None else ""
+            c.fail("DBInstanceId", f"A backup of {instance_id} is already running (job {job.job_id}: {job.status}{pct}); "
+                                   "wait for it to finish.")
+            return
+        today = ctx.now.date()
+        made = sum(1 for b in backups if b.start is not None and b.start.date() == today)
+        if made >= MAX_SETS_PER_DAY:
+            c.fail("DBInstanceId", f"{instance_id} already has {made} backups today (UTC); RDS allows {MAX_SETS_PER_DAY}.")
+
+    def find_started(self, directory: RdsDirectory, request_id: str, params: Mapping[str, Any],
+                     since: datetime) -> dict[str, Any] | None:
+        instance_id = str(params["DBInstanceId"])
+        active = [t for t in directory.backup_tasks(instance_id) if t.active]
+        if active:
+            return {"BackupJobId": active[0].job_id}
+        recent = [b for b in directory.backups(instance_id, fresh=True)
+                  if b.start is not None and b.start >= since - timedelta(seconds=5)]
+        if recent:
+            return {"BackupId": recent[0].id, "BackupJobId": ""}
+        return None
+
+    def probe(self, directory: RdsDirectory, params: Mapping[str, Any], result: Mapping[str, Any],
+              memo: Mapping[str, Any]) -> Progress:
+        instance_id = str(params["DBInstanceId"])
+        job_id = str(result.get("BackupJobId") or "")
+        if not job_id and result.get("BackupId"):
+            return Progress(status="Finished", done=True, result={"BackupId": result["BackupId"]})
+        tasks = directory.backup_tasks(instance_id, job_id=job_id)
+        task = next((t for t in tasks if t.job_id == job_id), None)
+        if task is None:
+            return Progress(status="Waiting")
+        if task.status == "Finished":
+            return Progress(status="Finished", done=True, percent=100, result=self._finished(directory, instance_id, task.backup_id))
+        if task.status == "Failed":
+            return Progress(status="Failed", done=True, failed=True, error_code="BackupJobFailed",
+                            error_message=f"Backup job {job_id} of {instance_id} failed.")
+        return Progress(status=task.status or "Waiting", percent=task.percent)
+
+    @staticmethod
+    def _finished(directory: RdsDirectory, instance_id: str, backup_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = {"BackupId": backup_id}
+        try:
+            match = next((b for b in directory.backups(instance_id, fresh=True) if b.id == backup_id), None)
+        except RdsError:
+            match = None
+        if match is not None:
+            result["BackupSize"] = match.size
+            result["BackupMethod"] = match.method
+        return result
+
+    def outcome(self, params: Mapping[str, Any], result: Mapping[str, Any]) -> str:
+        size = f", {human_bytes(result['BackupSize'])}" if result.get("BackupSize") else ""
+        scope = f" of {params['DBName']}" if params.get("DBName") else ""
+        return (f"Backup *{result.get('BackupId', '?')}*{scope} on {params.get('DBInstanceId')} finished "
+                f"({params.get('BackupMethod', 'Physical')}{size}).")

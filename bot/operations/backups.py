@@ -1,0 +1,112 @@
+"""DescribeCrossRegionBackups: list an instance's cross-region backup sets (read-only).
+
+No job, no approval: the listing is answered at once and paged with buttons.
+Rules from seeds/DescribeCrossRegionBackups.ja.txt: a time window in UTC
+seconds (default: the last 7 days), an optional storage region, PageSize
+30/50/100. Engines: MySQL on local disks, PostgreSQL, SQL Server.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from bot.operations.base import Context, FieldErrors, FieldKind, FieldSpec, Form, FormSpec
+from bot.operations.checks import engine_name, require_instance
+from bot.operations.rules import INSTANCE_ID, Checker
+from bot.rds.directory import InstanceInfo
+from bot.timeutil import to_api
+
+PAGE_SIZES = (("30", "30 a page"), ("50", "50 a page"), ("100", "100 a page"))
+REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+){1,4}$")
+DEFAULT_DAYS = 7
+MAX_DAYS = 730
+
+
+class ListingQuery(BaseModel):
+    """One page of one listing: everything needed to fetch it again."""
+
+    instance_id: str
+    start: datetime
+    end: datetime
+    region: str | None = None
+    page_size: int = 30
+    page: int = 1
+
+    def pointer(self) -> str:
+        """A compact button value; it is parsed and checked again when clicked."""
+        return "|".join([self.instance_id, to_api(self.start), to_api(self.end), self.region or "",
+                         str(self.page_size), str(self.page)])
+
+    @classmethod
+    def from_pointer(cls, value: str, now: datetime) -> ListingQuery:
+        """Rebuild a query from a button value, with every rule checked again."""
+        parts = (value or "").split("|")
+        if len(parts) != 6:
+            raise FieldErrors({"DBInstanceId": "That button is not one of mine."})
+        instance, start, end, region, size, page = parts
+        form = {"DBInstanceId": instance, "StartTime": start, "EndTime": end, "CrossBackupRegion": region or None,
+                "PageSize": size}
+        query = check_query(Checker(form), form, now)
+        if not page.isdigit() or not 1 <= int(page) <= 10_000:
+            raise FieldErrors({"DBInstanceId": "That page does not exist."})
+        return query.model_copy(update={"page": int(page)})
+
+
+def check_query(c: Checker, form: Form, now: datetime) -> ListingQuery:
+    instance_id = c.text("DBInstanceId", required=True, max_len=64, pattern=INSTANCE_ID,
+                         message="That does not look like an RDS instance ID.", what="The instance")
+    start = c.time("StartTime", what="The start")
+    end = c.time("EndTime", what="The end")
+    region = c.text("CrossBackupRegion", max_len=40, pattern=REGION, message="A region looks like cn-shanghai.",
+                    what="The region")
+    size = c.choice("PageSize", [v for v, _ in PAGE_SIZES], what="The page size") or "30"
+    end = end or now
+    start = start or end - timedelta(days=DEFAULT_DAYS)
+    if c.ok("StartTime") and c.ok("EndTime"):
+        if start >= end:
+            c.fail("EndTime", "The end must be after the start.")
+        elif end - start > timedelta(days=MAX_DAYS):
+            c.fail("StartTime", f"At most {MAX_DAYS} days at a time.")
+    c.done()
+    assert instance_id is not None
+    return ListingQuery(instance_id=instance_id, start=start, end=end, region=region, page_size=int(size))
+
+
+class CrossRegionListing(FormSpec):
+    """`/rds backups`: the form (only the instance is required) and its checks."""
+
+    name = "backups"
+    title = "Cross-region backups"
+    verb = "list cross-region backups of"
+    ram_action = "rds:DescribeCrossRegionBackups"
+    needs_approval = False
+    fields = (
+        FieldSpec("DBInstanceId", "Instance", FieldKind.INSTANCE, required=True, hint="Type to search."),
+        FieldSpec("StartTime", "From (UTC)", FieldKind.TIME, placeholder="2026-11-22T00:00:00Z",
+                  hint="Default: 7 days ago."),
+        FieldSpec("EndTime", "To (UTC)", FieldKind.TIME, placeholder="2026-11-29T00:00:00Z", hint="Default: now."),
+        FieldSpec("CrossBackupRegion", "Stored in region", placeholder="cn-shanghai", hint="Default: every region."),
+        FieldSpec("PageSize", "Page size", FieldKind.SELECT, options=PAGE_SIZES),
+    )
+
+    def validate(self, form: Form, ctx: Context) -> tuple[ListingQuery, InstanceInfo]:
+        c = Checker(form)
+        query = check_query(c, form, ctx.now)
+        info = require_instance(c, ctx, query.instance_id, running=False, primary=False, unlocked=False,
+                                engines={"mysql", "postgresql", "sqlserver"}, why_engine="cross-region backups exist for")
+        c.done()
+        assert info is not None
+        if info.engine.lower() == "mysql" and info.storage_type != "local_ssd":
+            raise FieldErrors({"DBInstanceId": f"{info.id} is {engine_name(info.engine)} on {info.storage_type}; "
+                                               "cross-region backups exist only for MySQL on local disks."})
+        return query, info
+
+
+def describe(query: ListingQuery) -> dict[str, Any]:
+    """The query as the audit trail records it."""
+    return {"instance": query.instance_id, "start": to_api(query.start), "end": to_api(query.end),
+            "region": query.region, "page_size": query.page_size, "page": query.page}

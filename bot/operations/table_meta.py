@@ -1,0 +1,127 @@
+"""TableMeta: which databases and tables to restore, and under which new names.
+
+Two ways in: a line per item in the modal's simple field (``db``, ``db -> new``,
+``db.table -> new_table``), or the raw JSON the API takes, checked with errors
+that say which entry and which key is wrong. Both come out as the API's list
+``[{"type": "db", "name", "newname", "tables": [{"type": "table", "name", "newname"}]}]``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_$.-]{0,63}$")
+MAX_ITEMS = 500
+
+
+class TableMetaError(ValueError):
+    """A TableMeta problem, worded for the user (which line or entry, which key)."""
+
+
+def _check_name(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise TableMetaError(f"{where} must be a non-empty string.")
+    if not NAME.match(value.strip()):
+        raise TableMetaError(f"{where} {value[:40]!r} is not a valid name (letters, digits, _ $ . -).")
+    return value.strip()
+
+
+def from_lines(text: str) -> list[dict[str, Any]]:
+    """``db``, ``db -> new_db``, ``db.table``, ``db.table -> new_table``, one per line (or ';')."""
+    dbs: dict[str, dict[str, Any]] = {}
+    lines = [line.strip() for line in re.split(r"[\n;]", text) if line.strip()]
+    if len(lines) > MAX_ITEMS:
+        raise TableMetaError(f"At most {MAX_ITEMS} lines.")
+    for number, line in enumerate(lines, 1):
+        source, _, target = (part.strip() for part in line.partition("->"))
+        if "->" in line and not target:
+            raise TableMetaError(f"Line {number}: give the new name after '->'.")
+        db_name, dot, table = source.partition(".")
+        db_name = _check_name(db_name, f"Line {number}: the database")
+        entry = dbs.setdefault(db_name, {"type": "db", "name": db_name, "newname": db_name, "tables": []})
+        if dot:
+            table = _check_name(table, f"Line {number}: the table")
+            newname = _check_name(target, f"Line {number}: the new table name") if target else table
+            entry["tables"].append({"type": "table", "name": table, "newname": newname})
+        elif target:
+            entry["newname"] = _check_name(target, f"Line {number}: the new database name")
+    return validate(list(dbs.values()))
+
+
+def from_json(text: str) -> list[dict[str, Any]]:
+    """The API's raw TableMeta JSON, checked entry by entry."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise TableMetaError(f"Not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}.") from None
+    return validate(data)
+
+
+def validate(data: Any) -> list[dict[str, Any]]:
+    """Shape, names and duplicate new names; returns a clean copy."""
+    if not isinstance(data, list) or not data:
+        raise TableMetaError("TableMeta must be a non-empty JSON list of databases.")
+    if len(data) > MAX_ITEMS:
+        raise TableMetaError(f"At most {MAX_ITEMS} databases.")
+    clean: list[dict[str, Any]] = []
+    new_dbs: set[str] = set()
+    for i, entry in enumerate(data, 1):
+        where = f"Entry {i}"
+        if not isinstance(entry, dict):
+            raise TableMetaError(f"{where} must be an object like {{\"type\": \"db\", \"name\": ..., \"newname\": ...}}.")
+        if entry.get("type", "db") != "db":
+            raise TableMetaError(f"{where}: 'type' must be \"db\".")
+        name = _check_name(entry.get("name"), f"{where}: 'name'")
+        newname = _check_name(entry.get("newname"), f"{where} ({name}): 'newname'")
+        if newname.lower() in new_dbs:
+            raise TableMetaError(f"{where} ({name}): the new database name {newname!r} is used twice.")
+        new_dbs.add(newname.lower())
+        tables = entry.get("tables", [])
+        if not isinstance(tables, list):
+            raise TableMetaError(f"{where} ({name}): 'tables' must be a list.")
+        clean_tables = []
+        new_tables: set[str] = set()
+        for j, table in enumerate(tables, 1):
+            twhere = f"{where} ({name}), table {j}"
+            if not isinstance(table, dict):
+                raise TableMetaError(f"{twhere} must be an object with 'name' and 'newname'.")
+            if table.get("type", "table") != "table":
+                raise TableMetaError(f"{twhere}: 'type' must be \"table\".")
+            tname = _check_name(table.get("name"), f"{twhere}: 'name'")
+            tnew = _check_name(table.get("newname"), f"{twhere} ({tname}): 'newname'")
+            if tnew.lower() in new_tables:
+                raise TableMetaError(f"{twhere} ({tname}): the new table name {tnew!r} is used twice.")
+            new_tables.add(tnew.lower())
+            clean_tables.append({"type": "table", "name": tname, "newname": tnew})
+        clean.append({"type": "db", "name": name, "newname": newname, "tables": clean_tables})
+    return clean
+
+
+def dumps(meta: list[dict[str, Any]]) -> str:
+    return json.dumps(meta, separators=(",", ":"), ensure_ascii=False)
+
+
+def renamed_in_place(meta: list[dict[str, Any]]) -> list[str]:
+    """Items whose new name equals the old one (not allowed when restoring into the source)."""
+    same = []
+    for db in meta:
+        if not db["tables"] and db["newname"] == db["name"]:
+            same.append(db["name"])
+        for table in db["tables"]:
+            if table["newname"] == table["name"] and db["newname"] == db["name"]:
+                same.append(f"{db['name']}.{table['name']}")
+    return same
+
+
+def summary(meta: list[dict[str, Any]]) -> str:
+    parts = []
+    for db in meta:
+        head = db["name"] if db["newname"] == db["name"] else f"{db['name']} → {db['newname']}"
+        if db["tables"]:
+            tables = ", ".join(t["name"] if t["name"] == t["newname"] else f"{t['name']} → {t['newname']}"
+                               for t in db["tables"])
+            head += f" ({tables})"
+        parts.append(head)
+    return "; ".join(parts)

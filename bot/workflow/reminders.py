@@ -1,0 +1,185 @@
+"""Backup reminders: create, list, delete, fire, and "Back up now".
+
+Creating or deleting a reminder is the policy action ``rdsbot:Remind`` on the
+instance. Firing claims the due time with a conditional update, so a reminder
+fires once per due time however many replicas tick and whatever restarts
+happen. "Back up now" is an ordinary backup request for whoever clicks, checked
+as ``rds:CreateBackup``, with its progress threaded under the reminder.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from bot import operations
+from bot.policy import Decision
+from bot.rds.errors import RdsError
+from bot.store.models import Reminder
+from bot.timeutil import iso, utcnow
+from bot.workflow import schedules
+from bot.workflow import transitions as tx
+from bot.workflow.schedules import ScheduleError
+from bot.workflow.service import Denied, Submitted, Workflow, decision_record
+
+log = logging.getLogger(__name__)
+
+REMIND_ACTION = "rdsbot:Remind"
+MAX_PER_CHANNEL = 50
+
+
+@dataclass
+class ReminderResult:
+    """What a reminder command did, in one sentence for the user."""
+
+    ok: bool
+    message: str
+    reminder: Reminder | None = None
+    decision: Decision | None = None
+
+
+def new_reminder_id() -> str:
+    return f"rem-{secrets.token_hex(4)}"
+
+
+class Reminders:
+    """Reminder commands and the firing tick, over the workflow's database and policy."""
+
+    def __init__(self, workflow: Workflow) -> None:
+        self.workflow = workflow
+        self.db = workflow.db
+
+    # ------------------------------------------------------------- commands
+    def create(self, *, user: str, channel: str, instance_id: str, words: list[str], default_tz: str = "UTC") -> ReminderResult:
+        now = utcnow()
+        try:
+            schedule = schedules.parse(words, now=now, default_tz=default_tz)
+        except ScheduleError as error:
+            return ReminderResult(False, str(error))
+        try:
+            info = self.workflow.directory.instance(instance_id)
+        except RdsError as error:
+            return ReminderResult(False, f"I could not find {instance_id}: {error.plain()}")
+        decision = self.workflow.decide(user, REMIND_ACTION, self.workflow.resource_of(info.id), info.tags)
+        audit_detail = {"instance": info.id, "schedule": schedule.spec, "timezone": schedule.timezone,
+                        "channel": channel, "decision": decision_record(decision)}
+        if not decision.allowed:
+            with self.db.session() as session:
+                tx.note(session, None, "reminder_denied", actor=user, detail=audit_detail)
+            return ReminderResult(False, "You may not set backup reminders for this instance.", decision=decision)
+        first = schedule.next_after(now)
+        if first is None:
+            return ReminderResult(False, "That schedule never fires.")
+        reminder = Reminder(id=new_reminder_id(), channel_id=channel, instance_id=info.id,
+                            region_id=self.workflow.settings.region_id, schedule=schedule.spec,
+                            timezone=schedule.timezone, created_by=user, created_at=now, next_run_at=first)
+        with self.db.session() as session:
+            count = len(session.exec(select(Reminder.id).where(Reminder.channel_id == channel, Reminder.active)).all())
+            if count >= MAX_PER_CHANNEL:
+                return ReminderResult(False, f"This channel already has {count} reminders; delete some first.")
+            session.add(reminder)
+            tx.note(session, reminder.id, "reminder_created", actor=user, detail={**audit_detail, "first": iso(first)})
+        return ReminderResult(True, f"Reminder {reminder.id} for {info.id}: {schedule.describe()}; next {first:%Y-%m-%d %H:%M:%S} UTC.",
+                              reminder=reminder, decision=decision)
+
+    def list(self, *, channel: str) -> list[Reminder]:
+        with self.db.session() as session:
+            return list(session.exec(
+                select(Reminder).where(Reminder.channel_id == channel, Reminder.active).order_by(Reminder.created_at)  # type: ignore[arg-type]
+            ))
+
+    def delete(self, *, user: str, reminder_id: str) -> ReminderResult:
+        with self.db.session() as session:
+            reminder = session.get(Reminder, reminder_id[:32])
+        if reminder is None or not reminder.active:
+            return ReminderResult(False, f"There is no active reminder {reminder_id[:32]}.")
+        tags = self._tags(reminder.instance_id)
+        decision = self.workflow.decide(user, REMIND_ACTION, self.workflow.resource_of(reminder.instance_id), tags)
+        with self.db.session() as session:
+            if not decision.allowed:
+                tx.note(session, reminder.id, "reminder_delete_denied", actor=user, detail={"decision": decision_record(decision)})
+                return ReminderResult(False, "You may not delete backup reminders for this instance.", decision=decision)
+            done = session.execute(
+                update(Reminder).where(Reminder.id == reminder.id, Reminder.active)  # type: ignore[arg-type]
+                .values(active=False, next_run_at=None).execution_options(synchronize_session=False)
+            ).rowcount
+            if done:
+                tx.note(session, reminder.id, "reminder_deleted", actor=user, detail={"instance": reminder.instance_id})
+        return ReminderResult(bool(done), f"Reminder {reminder.id} deleted." if done else "It was already deleted.")
+
+    def _tags(self, instance_id: str) -> dict[str, str] | None:
+        try:
+            return self.workflow.directory.instance(instance_id).tags
+        except RdsError:
+            return None
+
+    # ----------------------------------------------------------------- tick
+    def fire_due(self) -> int:
+        """Post every reminder whose time has come (called every second by the leader)."""
+        now = utcnow()
+        with self.db.session() as session:
+            due = list(session.exec(
+                select(Reminder).where(Reminder.active, Reminder.next_run_at <= now)  # type: ignore[arg-type,operator]
+            ))
+        fired = 0
+        for reminder in due:
+            if self._fire(reminder, now):
+                fired += 1
+        if fired:
+            self.workflow._kick()
+        return fired
+
+    def _fire(self, reminder: Reminder, now: datetime) -> bool:
+        schedule = schedules.load(reminder.schedule, reminder.timezone)
+        due_at = reminder.next_run_at
+        assert due_at is not None
+        # Missed times (the bot was down) collapse into this one firing.
+        following = schedule.next_after(max(now, due_at))
+        last_backup = self._last_backup(reminder.instance_id, now)
+        with self.db.session() as session:
+            claimed = session.execute(
+                update(Reminder)
+                .where(Reminder.id == reminder.id, Reminder.active, Reminder.next_run_at == due_at)  # type: ignore[arg-type]
+                .values(next_run_at=following, last_run_at=now, fired=Reminder.fired + 1, active=following is not None)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if not claimed:
+                return False
+            data = {"reminder_id": reminder.id, "instance": reminder.instance_id, "channel": reminder.channel_id,
+                    "due": iso(due_at), "last_backup": last_backup, "schedule": schedule.describe()}
+            tx.enqueue(session, request_id=None, kind="reminder", dedupe_key=f"reminder:{reminder.id}:{iso(due_at)}",
+                       data=data)
+            tx.note(session, reminder.id, "reminder_fired", actor="rdsbot", detail=data)
+        return True
+
+    def _last_backup(self, instance_id: str, now: datetime) -> dict[str, Any]:
+        try:
+            backups = [b for b in self.workflow.directory.backups(instance_id, fresh=True) if b.ok]
+        except RdsError as error:
+            return {"error": error.plain()}
+        if not backups:
+            return {"none": True}
+        newest = max(backups, key=lambda b: b.end or b.start or now)
+        finished = newest.end or newest.start or now
+        return {"id": newest.id, "finished": iso(finished), "age_s": int((now - finished).total_seconds()),
+                "method": newest.method, "size": newest.size}
+
+    # ---------------------------------------------------------- back up now
+    def backup_now(self, *, reminder_id: str, user: str, message_ts: str | None) -> Submitted | Denied | ReminderResult:
+        """The reminder's button: a backup request for the clicker (raises FieldErrors)."""
+        with self.db.session() as session:
+            reminder = session.get(Reminder, reminder_id[:32])
+        if reminder is None:
+            return ReminderResult(False, "That reminder no longer exists.")
+        op = operations.REGISTRY["backup"]
+        plan = op.validate({"DBInstanceId": reminder.instance_id}, self.workflow.context(user))
+        thread = (reminder.channel_id, message_ts) if message_ts else None
+        return self.workflow.open_request(op, plan, user=user, channel=reminder.channel_id,
+                                          reason=f"Back up now, from reminder {reminder.id}", thread=thread)
+
