@@ -24,6 +24,7 @@ from bot.scheduler.leader import Leadership, leadership_for
 from bot.store import migrate
 from bot.store.db import Database
 from bot.workflow.outbox import OutboxDispatcher
+from bot.workflow.reminders import Reminders
 from bot.workflow.service import Workflow
 
 log = logging.getLogger(__name__)
@@ -126,9 +127,12 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
     outbox = OutboxDispatcher(db, sender, worker_id=worker_id)
     workflow.outbox = outbox
     leader = leadership_for(db)
+    reminders = Reminders(workflow)
     jobs = Jobs(workflow=workflow, outbox=outbox, leader=leader, poll_interval_s=settings.poll_interval_s,
-                extra=[("policy_reload", policy.reload_if_changed, 2.0)])
-    listeners = Listeners(workflow=workflow, settings=settings, directory=directory, executor=executor)
+                extra=[("policy_reload", policy.reload_if_changed, 2.0, False),
+                       ("reminders", reminders.fire_due, 1.0, True)])
+    listeners = Listeners(workflow=workflow, settings=settings, directory=directory, executor=executor,
+                          reminders=reminders)
     bolt = build_bolt_app(settings, client, listeners, executor=executor, guard=DeliveryGuard())
     runtime = Runtime(settings=settings, db=db, policy=policy, gateway=gateway, directory=directory,
                       workflow=workflow, outbox=outbox, jobs=jobs, leader=leader, web=None, executor=executor,

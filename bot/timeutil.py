@@ -34,17 +34,19 @@ def parse_api(text: str) -> datetime:
 
 
 def human_duration(delta: timedelta) -> str:
-    """'3 d 4 h', '12 min', '40 s': the two largest units, for chat messages."""
+    """'3 d 4 h', '12 min', '19 h', '40 s': the largest unit and the next one if not zero."""
     seconds = int(abs(delta.total_seconds()))
     units = (("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
-    parts = []
-    for name, size in units:
-        if seconds >= size or (name == "s" and not parts):
-            value, seconds = divmod(seconds, size)
-            parts.append(f"{value} {name}")
-        if len(parts) == 2:
-            break
-    return " ".join(parts)
+    for index, (name, size) in enumerate(units):
+        if seconds >= size or name == "s":
+            value, rest = divmod(seconds, size)
+            text = f"{value} {name}"
+            if index + 1 < len(units):
+                next_name, next_size = units[index + 1]
+                if rest // next_size:
+                    text += f" {rest // next_size} {next_name}"
+            return text
+    return "0 s"
 
 
 def human_time(ts: datetime) -> str:

@@ -83,8 +83,6 @@ class Backup(Operation):
             c.fail("DBName", "Databases are only taken with Scope = Selected databases.")
         if strategy == "db" and not names and c.ok("DBName"):
             c.fail("DBName", "Pick the databases to back up.")
-        c.done()
-
         info = require_instance(c, ctx, instance_id, engines=ENGINES, why_engine="backups support")
         c.done()
         assert info is not None and instance_id is not None

@@ -140,8 +140,8 @@ class Copy(Operation):
                what="a backup set or a point in time")
         sync = c.choice("SyncUserPrivilege", [v for v, _ in PRIVILEGES], what="Copy users") or "NO"
         check_reason(c, required=True)
-        c.done()
-
+        # The engine check runs even when other fields have errors: "only SQL
+        # Server" is the first thing a user with a MySQL instance must hear.
         why = "copying databases needs"
         source = require_instance(c, ctx, source_id, engines=SQL_SERVER, why_engine=why)
         target = require_instance(c, ctx, target_id, field="TargetDBInstanceId", engines=SQL_SERVER, why_engine=why)

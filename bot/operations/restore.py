@@ -88,8 +88,6 @@ class Restore(Operation):
                 if value is None and c.ok(name):
                     c.fail(name, f"A point-in-time restore needs {what}.")
         meta = self._table_meta(c)
-        c.done()
-
         target = require_instance(c, ctx, target_id)
         c.done()
         assert target is not None and meta is not None

@@ -33,7 +33,7 @@ class Jobs:
         outbox: OutboxDispatcher,
         leader: Leadership,
         poll_interval_s: float,
-        extra: list[tuple[str, Callable[[], Any], float]] | None = None,
+        extra: list[tuple[str, Callable[[], Any], float, bool]] | None = None,
     ) -> None:
         self.workflow = workflow
         self.outbox = outbox
@@ -48,8 +48,9 @@ class Jobs:
         self._add("expire", self._leading(self.workflow.expire_due), expiry_every)
         self._add("recover", self._leading(self.workflow.recover), max(poll_interval_s, 5.0))
         self._add("outbox", self._leading(self.outbox.deliver), 5.0)
-        for name, fn, every in extra or []:
-            self._add(name, fn, every)
+        # (name, function, seconds, leader only?)
+        for name, fn, every, leader_only in extra or []:
+            self._add(name, self._leading(fn) if leader_only else fn, every)
 
     def _add(self, name: str, fn: Callable[[], Any], every_s: float) -> None:
         self.scheduler.add_job(_guarded(name, fn), "interval", seconds=every_s, id=name, name=name,

@@ -16,13 +16,16 @@ from typing import Any
 from bot.operations.base import Operation
 from bot.policy import Decision
 from bot.rds.errors import RdsError
-from bot.store.models import AuditEvent, Request
-from bot.timeutil import human_duration, human_time
+from bot.rds.directory import CrossRegionBackup
+from bot.store.models import AuditEvent, Reminder, Request
+from bot.timeutil import human_bytes, human_duration, human_time
+from bot.workflow.service import Listing
 from bot.workflow.states import EMOJI, LABELS, State
 from bot.slack.ids import Action, Block, Metadata
 from bot.slack.text import escape, quote, user
 
 Blocks = list[dict[str, Any]]
+MAX_BUTTON_ROWS = 40  # a message holds 50 blocks; beyond this, a "Restore from…" menu
 
 
 @dataclass
@@ -261,9 +264,114 @@ def timeline(request: Request, events: Sequence[AuditEvent]) -> str:
 
 HELP = """*rdsbot* runs ApsaraDB RDS operations from Slack, behind policy and approval.
 • `/rds clone [instance-id]` — clone an instance from a backup set or a point in time (needs approval)
+• `/rds copy [instance-id]` — copy SQL Server databases to another instance (needs approval)
+• `/rds restore [instance-id]` — restore databases/tables from a cross-region backup (needs approval)
+• `/rds backup [instance-id]` — back up an instance now
+• `/rds backups [instance-id]` — list cross-region backup sets (last 7 days by default)
+• `/rds remind <instance-id> daily 09:00 [tz]` — backup reminders (also `weekly`, `cron`, `in 10 minutes`, `list`, `delete`)
 • `/rds status [request-id]` — your recent requests, or one request's timeline
-• `/rds help` — this message
-Every request is checked against the policy; clones wait for an approver in the approvals channel."""
+Every request is checked against the policy; approvals happen in the approvals channel."""
+
+
+def cross_backup_label(backup: CrossRegionBackup) -> str:
+    when = human_time(backup.consistent or backup.end) if (backup.consistent or backup.end) else "?"
+    kind = f"{'Logical' if backup.method == 'L' else 'Physical'} {'full' if backup.type == 'F' else 'incremental'}"
+    return f"{backup.id} · {when} · {kind} · {human_bytes(backup.size)}"
+
+
+def listing(result: Listing) -> Message:
+    """A page of cross-region backup sets with page buttons and "Restore from this"."""
+    q, page = result.query, result.page
+    blocks: Blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"Cross-region backups of {q.instance_id}"[:150]}},
+        _context(f"{human_time(q.start)} → {human_time(q.end)}",
+                 f"stored in {escape(q.region)}" if q.region else "all regions",
+                 f"page {page.page} of {page.pages} · {page.total} sets"),
+    ]
+    if not page.items:
+        blocks.append(_section("No cross-region backup sets in this window."))
+    with_buttons = len(page.items) <= MAX_BUTTON_ROWS
+    lines = []
+    for item in page.items:
+        status = ":x: *failed*" if item.failed else ":white_check_mark: ok"
+        scope = "databases" if item.scale == 1 else "instance"
+        regions = ", ".join(item.restore_regions) or "?"
+        line = (f"*{item.id}* · {escape(item.region)} · data as of {human_time(item.consistent or item.end) if (item.consistent or item.end) else '?'}"
+                f" · {'Logical' if item.method == 'L' else 'Physical'} {'full' if item.type == 'F' else 'incremental'}"
+                f" · {scope} · {human_bytes(item.size)} · {status} · restorable in {escape(regions)}")
+        if with_buttons:
+            block = _section(line, block_id=f"xrb|{q.instance_id}|{item.id}")
+            if not item.failed:
+                block["accessory"] = {"type": "button", "action_id": Action.RESTORE_FROM_BACKUP, "value": str(item.id),
+                                      "text": {"type": "plain_text", "text": "Restore from this"}}
+            blocks.append(block)
+        else:
+            lines.append(line)
+    if lines:
+        for start in range(0, len(lines), 12):
+            blocks.append(_section("\n".join(lines[start:start + 12])))
+        usable = [i for i in page.items if not i.failed][:100]
+        if usable:
+            blocks.append({"type": "actions", "block_id": f"xrb|{q.instance_id}", "elements": [{
+                "type": "static_select", "action_id": Action.RESTORE_FROM_BACKUP,
+                "placeholder": {"type": "plain_text", "text": "Restore from…"},
+                "options": [{"text": {"type": "plain_text", "text": cross_backup_label(i)[:75]}, "value": str(i.id)}
+                            for i in usable],
+            }]})
+    nav = []
+    if page.page > 1:
+        nav.append({"type": "button", "action_id": Action.PAGE_PREV, "text": {"type": "plain_text", "text": "← Previous"},
+                    "value": q.model_copy(update={"page": page.page - 1}).pointer()})
+    if page.page < page.pages:
+        nav.append({"type": "button", "action_id": Action.PAGE_NEXT, "text": {"type": "plain_text", "text": "Next →"},
+                    "value": q.model_copy(update={"page": page.page + 1}).pointer()})
+    if nav:
+        blocks.append({"type": "actions", "block_id": "pages", "elements": nav})
+    text = f"{page.total} cross-region backup sets of {q.instance_id} (page {page.page} of {page.pages})"
+    return Message(text=text, blocks=blocks)
+
+
+def reminder_list(reminders: Sequence[Reminder]) -> str:
+    if not reminders:
+        return "No backup reminders in this channel. " + "`/rds remind <instance-id> daily 09:00`"
+    lines = ["*Backup reminders in this channel*"]
+    for r in reminders:
+        when = human_time(r.next_run_at) if r.next_run_at else "done"
+        lines.append(f"• `{r.id}` · `{escape(r.instance_id)}` · {escape(r.schedule)} ({escape(r.timezone)}) · "
+                     f"next {when} · by {user(r.created_by)}")
+    return "\n".join(lines)
+
+
+def reminder(data: dict[str, Any]) -> Message:
+    """A reminder firing: how old the last backup is, and "Back up now"."""
+    instance = escape(str(data.get("instance")))
+    last = data.get("last_backup") or {}
+    if last.get("none"):
+        age = ":warning: it has *no successful backup* at all."
+    elif last.get("error"):
+        age = f"I could not read its backups ({escape(str(last['error']))})."
+    else:
+        seconds = int(last.get("age_s", 0))
+        icon = ":large_green_circle:" if seconds < 86400 else (":large_yellow_circle:" if seconds < 3 * 86400 else ":red_circle:")
+        age = (f"{icon} its last successful backup finished *{human_duration(timedelta(seconds=seconds))} ago* "
+               f"(set {escape(str(last.get('id')))}, {escape(str(last.get('method')))}).")
+    text = f":alarm_clock: Backup reminder for `{instance}`: {age}"
+    blocks: Blocks = [
+        _section(text),
+        _context(f"reminder {escape(str(data.get('reminder_id')))} · {escape(str(data.get('schedule')))}"),
+        {"type": "actions", "block_id": "reminder_actions", "elements": [{
+            "type": "button", "action_id": Action.BACKUP_NOW, "style": "primary", "value": str(data.get("reminder_id")),
+            "text": {"type": "plain_text", "text": "Back up now"},
+        }]},
+    ]
+    return Message(text=_strip(text), blocks=blocks,
+                   metadata={"event_type": Metadata.UPDATE, "event_payload": {"reminder_id": data.get("reminder_id")}})
+
+
+def opened(request: Request, op: Operation) -> Message:
+    """The first reply when a request runs under someone else's message (Back up now)."""
+    text = f":arrow_forward: {user(request.requester)} started a {op.name} of `{escape(request.instance_id)}` ({request.id})."
+    return Message(text=_strip(text), blocks=[_section(text)], metadata=_metadata(request))
 
 
 def _strip(text: str) -> str:

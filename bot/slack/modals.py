@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.operations.base import FieldKind, FieldSpec, Operation
+from bot.operations.base import FieldKind, FieldSpec, FormSpec, Operation
 from bot.slack.ids import Block, Callback
 from bot.slack.text import escape, plain
 
@@ -33,7 +33,7 @@ def element(spec: FieldSpec, initial: str | None = None) -> dict[str, Any]:
         labels = dict(spec.options)
         if initial in labels:
             el["initial_option"] = option(initial, labels[initial])
-    elif spec.kind in {FieldKind.INSTANCE, FieldKind.BACKUP}:
+    elif spec.kind in {FieldKind.INSTANCE, FieldKind.BACKUP, FieldKind.CROSS_BACKUP}:
         el = {"type": "external_select", "min_query_length": 0}
         if initial:
             el["initial_option"] = option(initial, initial)
@@ -71,7 +71,7 @@ def input_block(spec: FieldSpec, initial: str | None = None, *, dispatch: bool =
 
 
 def operation_modal(
-    op: Operation,
+    op: FormSpec,
     *,
     initial: Mapping[str, str | None] | None = None,
     metadata: Mapping[str, Any] | None = None,
@@ -90,11 +90,13 @@ def operation_modal(
             blocks.append({
                 "type": "context",
                 "block_id": "optional_header",
-                "elements": [{"type": "mrkdwn", "text": "*Optional.* Leave empty to keep the source's value."}],
+                "elements": [{"type": "mrkdwn", "text": "*Optional.* Leave empty to keep the source's value."
+                              if op.name == "clone" else "*Optional.*"}],
             })
-        dispatch = spec.kind is FieldKind.INSTANCE
+        # Choosing the main instance shows its facts under the picker.
+        dispatch = spec.name == "DBInstanceId"
         blocks.append(input_block(spec, initial.get(spec.name), dispatch=dispatch))
-    submit = "Request approval" if op.needs_approval else "Run"
+    submit = "Request approval" if op.needs_approval else ("Run" if isinstance(op, Operation) else "List")
     return {
         "type": "modal",
         "callback_id": Callback.for_operation(op.name),

@@ -44,6 +44,8 @@ class SlackSender:
 
     # ------------------------------------------------------------- the port
     def send(self, message: OutboxMessage, request: Request | None) -> tuple[str, str]:
+        if message.kind == "reminder":
+            return self._post(str(message.data.get("channel")), messages.reminder(message.data), message)
         if request is None:
             raise SendError("the outbox row names no request", permanent=True)
         op = _op(request)
@@ -59,13 +61,15 @@ class SlackSender:
         raise SendError(f"unknown outbox kind {kind!r}", permanent=True)
 
     def find_sent(self, message: OutboxMessage, request: Request | None) -> tuple[str, str] | None:
-        if request is None:
+        if request is None and message.kind != "reminder":
             return None
         try:
-            if message.kind in {"reply", "final", "progress_edit"} and request.thread_channel and request.thread_ts:
+            if request is not None and message.kind in {"reply", "final", "progress_edit"} and request.thread_channel and request.thread_ts:
                 found = self._search(request.thread_channel, message, request, thread_ts=request.thread_ts)
             elif message.kind == "anchor":
                 found = self._search(self._anchor_channel(request, _op(request)), message, request)
+            elif message.kind == "reminder":
+                found = self._search(str(message.data.get("channel")), message, None)
             else:
                 return None  # updates and DMs are harmless to repeat
         except SlackApiError as error:
@@ -123,6 +127,8 @@ class SlackSender:
                 return request.thread_channel, request.progress_ts
         elif data.get("event") == "started":
             msg = messages.started(request, op)
+        elif data.get("event") == "opened":
+            msg = messages.opened(request, op)
         elif data.get("event") == "retrying":
             msg = messages.retrying(request, data, self.workflow.retry_delay_s())
         else:
@@ -154,7 +160,8 @@ class SlackSender:
         response = self._call("chat.postMessage", self.client.chat_postMessage, **kwargs)
         return str(response.get("channel") or channel), str(response["ts"])
 
-    def _search(self, channel: str, row: OutboxMessage, request: Request, *, thread_ts: str | None = None) -> tuple[str, str] | None:
+    def _search(self, channel: str, row: OutboxMessage, request: Request | None, *,
+                thread_ts: str | None = None) -> tuple[str, str] | None:
         if thread_ts:
             response = self.client.conversations_replies(channel=channel, ts=thread_ts, include_all_metadata=True, limit=200)
         else:
@@ -162,11 +169,11 @@ class SlackSender:
         for message in response.get("messages") or []:
             meta = message.get("metadata") or {}
             payload = meta.get("event_payload") or {}
-            if payload.get("request_id") != request.id:
+            if payload.get("key") == row.dedupe_key:
+                return channel, str(message["ts"])
+            if request is None or payload.get("request_id") != request.id:
                 continue
             if row.kind == "final" and meta.get("event_type") == Metadata.FINAL:
-                return channel, str(message["ts"])
-            if payload.get("key") == row.dedupe_key:
                 return channel, str(message["ts"])
         return None
 

@@ -453,6 +453,12 @@ class Workflow:
                                 detail={"status": progress.status, "result": progress.result,
                                         "code": progress.error_code, "message": progress.error_message})
                 if moved is not None:
+                    if op.progress_in_place and fresh.progress_ts:
+                        # Leave the in-place progress line showing how it ended.
+                        tx.enqueue(session, request_id=request_id, kind="progress_edit",
+                                   dedupe_key=f"{request_id}:edit:end",
+                                   data={"event": "progress", "status": progress.status,
+                                         "percent": 100 if not progress.failed else progress.percent})
                     self._announce(session, moved)
                     self.directory.forget(request.instance_id)
             else:

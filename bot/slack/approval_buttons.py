@@ -1,0 +1,81 @@
+"""Approve, Reject (with a reason) and Cancel on a request's card.
+
+A button's value is only the request ID: the request is loaded server-side and
+the clicker checked again by the workflow, whatever the button claims.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.slack import messages, modals
+from bot.slack.forms import form_values
+from bot.slack.ids import Block
+from bot.slack.replies import click, metadata, tell
+from bot.slack.text import escape
+from bot.workflow.service import VoteOutcome, Workflow
+
+
+class ApprovalButtons:
+    """Handlers for the three buttons of a pending request."""
+
+    def __init__(self, workflow: Workflow) -> None:
+        self.workflow = workflow
+
+    def approve(self, body: dict[str, Any], client: WebClient) -> None:
+        request_id, user, channel = click(body)
+        outcome = self.workflow.vote(request_id, user=user, approve=True)
+        if outcome.status != "approved":
+            tell(client, channel, user, vote_text(outcome))
+
+    def ask_reason(self, body: dict[str, Any], client: WebClient) -> None:
+        request_id, user, channel = click(body)
+        request = self.workflow.get(request_id)
+        if request is None:
+            tell(client, channel, user, f"There is no request {escape(request_id[:64])}.")
+            return
+        if request.requester == user:
+            tell(client, channel, user, "You cannot reject your own request; use Cancel to withdraw it.")
+            return
+        if request.state != "pending_approval":
+            tell(client, channel, user, f"Request {request.id} is already {request.state.replace('_', ' ')}.")
+            return
+        if not self.workflow.may_decide(request, user):
+            outcome = self.workflow.vote(request_id, user=user, approve=False)  # records the refusal, explains it
+            tell(client, channel, user, vote_text(outcome))
+            return
+        summary = (f"Reject *{request.id}* ({escape(request.operation)} `{escape(request.instance_id)}`) "
+                   f"by <@{request.requester}>?")
+        try:
+            client.views_open(trigger_id=body.get("trigger_id"), view=modals.reject_modal(request.id, summary))
+        except SlackApiError as error:
+            tell(client, channel, user, f":warning: I could not open the rejection form "
+                                        f"({escape(str(error.response.get('error')))}). Click Reject again.")
+
+    def submit_reason(self, ack: Ack, body: dict[str, Any]) -> None:
+        view = body.get("view") or {}
+        user = str((body.get("user") or {}).get("id") or "")[:32]
+        request_id = str(metadata(view).get("request_id") or "")[:64]
+        reason = str(form_values(view).get(Block.REASON) or "").strip()
+        if not reason:
+            ack(response_action="errors", errors={Block.REASON: "Say why, so the requester can act on it."})
+            return
+        outcome = self.workflow.vote(request_id, user=user, approve=False, reason=reason[:3000])
+        ack(response_action="update", view=modals.message_modal("Reject request", vote_text(outcome)))
+
+    def cancel(self, body: dict[str, Any], client: WebClient) -> None:
+        request_id, user, channel = click(body)
+        outcome = self.workflow.cancel(request_id, user=user)
+        tell(client, channel, user, escape(outcome.message))
+
+
+def vote_text(outcome: VoteOutcome) -> str:
+    """What the clicker is told; a policy refusal names the rule that refused."""
+    text = escape(outcome.message)
+    if outcome.status == "denied" and outcome.decision is not None:
+        text = f":lock: {text}\n{messages.decision_text(outcome.decision)}"
+    return text

@@ -1,0 +1,110 @@
+"""`/rds backups`: cross-region backup sets, paged, with "Restore from this".
+
+The listing is an ephemeral message; Next/Previous replace it through the
+response URL. Page buttons carry the query as their value, which is parsed and
+checked again (rules and policy) on every click.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Executor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot import operations
+from bot.operations.base import FieldErrors
+from bot.operations.rules import INSTANCE_ID
+from bot.slack import messages
+from bot.slack.form_flow import FormFlow, errors_for
+from bot.slack.replies import block_id_of, click, tell
+from bot.slack.text import escape
+from bot.workflow.service import Denied, Listing, Workflow
+
+log = logging.getLogger(__name__)
+
+BUDGET_S = 2.2
+
+
+class BackupListing:
+    """Handlers for the listing command, its modal, its pages and its restore buttons."""
+
+    def __init__(self, *, workflow: Workflow, executor: Executor, forms: FormFlow | None = None) -> None:
+        self.workflow = workflow
+        self.executor = executor
+        self.forms = forms
+
+    def command(self, body: dict[str, Any], client: WebClient, respond: Respond, instance: str | None) -> None:
+        user = str(body.get("user_id") or "")[:32]
+        if instance is None or not INSTANCE_ID.match(instance):
+            assert self.forms is not None
+            notes = [f":warning: `{escape(instance[:64])}` is not an instance ID."] if instance else []
+            self.forms.open(operations.LISTING, body=body, client=client, respond=respond, notes=notes)
+            return
+        try:
+            result = self.workflow.list_backups(user=user, form={"DBInstanceId": instance})
+        except FieldErrors as errors:
+            respond(text=":warning: " + escape(" ".join(errors.errors.values())), response_type="ephemeral")
+            return
+        message = self._render(result)
+        respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+
+    def submit(self, *, ack: Ack, client: WebClient, user: str, channel: str, form: dict[str, Any]) -> None:
+        """The listing modal: field errors on the modal, the listing as an ephemeral message."""
+        future = self.executor.submit(self.workflow.list_backups, user=user, form=form)
+        try:
+            result = future.result(timeout=BUDGET_S)
+        except FieldErrors as errors:
+            ack(response_action="errors", errors=errors_for({"blocks": [
+                {"type": "input", "block_id": f.name} for f in operations.LISTING.fields]}, errors.errors))
+            return
+        except FutureTimeout:
+            ack(response_action="clear")
+            future.add_done_callback(lambda f: self._post_late(client, channel, user, f))
+            return
+        ack(response_action="clear")
+        message = self._render(result)
+        tell(client, channel, user, message.text, blocks=message.blocks)
+
+    def _post_late(self, client: WebClient, channel: str, user: str, future: Any) -> None:
+        try:
+            message = self._render(future.result())
+        except FieldErrors as errors:
+            tell(client, channel, user, ":warning: " + escape(" ".join(errors.errors.values())))
+            return
+        tell(client, channel, user, message.text, blocks=message.blocks)
+
+    def page(self, body: dict[str, Any], respond: Respond) -> None:
+        pointer, user, _ = click(body)
+        try:
+            result = self.workflow.list_backups(user=user, pointer=pointer)
+        except FieldErrors as errors:
+            respond(text=":warning: " + escape(" ".join(errors.errors.values())), response_type="ephemeral",
+                    replace_original=False)
+            return
+        message = self._render(result)
+        respond(text=message.text, blocks=message.blocks, replace_original=True)
+
+    def restore_from(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        """Open the restore modal prefilled with the set (only a prefill: submission checks it all)."""
+        backup_id, user, channel = click(body)
+        parts = block_id_of(body).split("|")
+        instance = parts[1] if len(parts) > 1 and INSTANCE_ID.match(parts[1]) else None
+        if not backup_id.isdigit():
+            tell(client, channel, user, "That is not a cross-region backup set.")
+            return
+        assert self.forms is not None
+        restore = operations.REGISTRY["restore"]
+        self.forms.open(restore, body=body, client=client, respond=respond,
+                        initial={"DBInstanceId": instance, "RestoreType": "0", "BackupId": backup_id})
+
+    @staticmethod
+    def _render(result: Listing | Denied) -> messages.Message:
+        if isinstance(result, Denied):
+            text = f":lock: You may not list these backups.\n{messages.decision_text(result.decision)}"
+            return messages.Message(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+        return messages.listing(result)
+
