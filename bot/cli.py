@@ -38,6 +38,22 @@ def _settings():  # type: ignore[no-untyped-def]
         raise typer.Exit(2) from None
 
 
+def _migrated_db():  # type: ignore[no-untyped-def]
+    """The database, or a clear exit when its schema is missing or old."""
+    from bot.store import migrate
+    from bot.store.db import Database, redact_url
+
+    settings = _settings()
+    if settings.database_url.startswith("sqlite:///") and not Path(settings.database_url[len("sqlite:///"):]).exists():
+        typer.echo(f"no database at {settings.database_url}; set RDSBOT_DATABASE_URL", err=True)
+        raise typer.Exit(2)
+    db = Database(settings.database_url)
+    if not migrate.is_current(db):
+        typer.echo(f"{redact_url(db.url)} is not at the newest schema: run `rdsbot db upgrade`", err=True)
+        raise typer.Exit(2)
+    return db
+
+
 @app.command()
 def serve() -> None:
     """Run the bot (HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set)."""
@@ -79,12 +95,17 @@ def serve() -> None:
 @app.command()
 def sandbox(
     keep_running: Annotated[bool, typer.Option("--keep-running", help="Leave the bot and emulators up after the demo.")] = False,
-    speed: Annotated[float, typer.Option(help="Emulated job durations in seconds.")] = 6.0,
+    speed: Annotated[float, typer.Option(help="Emulated job durations in seconds.")] = 5.0,
+    only: Annotated[list[str] | None, typer.Option("--only", help="Chapters to play: clone, backup, copy, restore, remind.")] = None,
 ) -> None:
-    """The bot, an RDS emulator and a Slack emulator, with seeded data: watch a clone end to end."""
-    from bot.sandbox.demo import run_demo
+    """The bot, an RDS emulator and a Slack emulator, with seeded data: watch every operation end to end."""
+    from bot.sandbox.demo import CHAPTERS, run_demo
 
-    raise typer.Exit(run_demo(keep_running=keep_running, job_seconds=speed))
+    unknown = [c for c in only or [] if c not in CHAPTERS]
+    if unknown:
+        typer.echo(f"unknown chapter(s) {', '.join(unknown)}; choose from {', '.join(CHAPTERS)}", err=True)
+        raise typer.Exit(2)
+    raise typer.Exit(run_demo(keep_running=keep_running, job_seconds=speed, chapters=only or None))
 
 
 @db_app.command("upgrade")
@@ -119,12 +140,11 @@ def audit_export(
 ) -> None:
     """The audit trail as JSON Lines, oldest first."""
     from bot.store import audit
-    from bot.store.db import Database
 
-    db = Database(_settings().database_url)
+    db = _migrated_db()
     out = output.open("w", encoding="utf-8") if output else sys.stdout
     try:
-        with db.session() as session:
+        with db.reader() as session:
             for row in audit.events(session, request_id=request_id):
                 out.write(json.dumps(audit.export_record(row), ensure_ascii=False, default=str) + "\n")
     finally:
@@ -136,10 +156,9 @@ def audit_export(
 def audit_verify() -> None:
     """Exit 0 only when the hash chain is intact; otherwise name the first bad event."""
     from bot.store import audit
-    from bot.store.db import Database
 
-    db = Database(_settings().database_url)
-    with db.session() as session:
+    db = _migrated_db()
+    with db.reader() as session:
         result = audit.verify(session)
     if result.ok:
         typer.echo(f"ok: {result.count} events, chain intact")

@@ -19,7 +19,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"xox[abprsoe]-[A-Za-z0-9-]{6,}"), MASK),  # Slack tokens
     (re.compile(r"xapp-[A-Za-z0-9-]{6,}"), MASK),  # Slack app-level tokens
     (re.compile(r"LTAI[A-Za-z0-9]{12,30}"), MASK),  # Alibaba Cloud AccessKey IDs
-    (re.compile(r"(?i)(\w*(?:signature|secret|password|passwd|token))=[^&\s,]+"), r"\1=" + MASK),
+    (re.compile(r"(?i)\b(?!client_?token=)(\w*(?:signature|secret|password|passwd|token))=[^&\s,]+"), r"\1=" + MASK),
     (re.compile(r"(?i)(authorization:\s*)\S+(\s+\S+)?"), r"\1" + MASK),
 ]
 
@@ -46,7 +46,8 @@ def redact_text(text: str) -> str:
     return text
 
 
-_SECRET_KEY = re.compile(r"(?i)(authorization|password|passwd|secret|token|signature|credential)")
+# ClientToken is the request ID (an idempotency key), not a secret.
+_SECRET_KEY = re.compile(r"(?i)^(?!client_?token$).*(authorization|password|passwd|secret|token|signature|credential)")
 
 
 def redact(value: Any) -> Any:

@@ -20,11 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from bot.sandbox.rds import Timings
-from bot.sandbox.slack import ALICE, APPROVALS_CHANNEL, BOB, DAVE, OPS_CHANNEL
+from bot.sandbox.slack import ALICE, APPROVALS_CHANNEL, BOB, CAROL, DAVE, ERIN, OPS_CHANNEL
 from bot.sandbox.stack import Stack, copy_policies, start_bot, start_emulators
 
 SOURCE = "rm-bp1mysqlprod0001"
-NAMES = {ALICE: "Alice (engineer)", BOB: "Bob (DBA)", DAVE: "Dave (intern)"}
+DEV_MYSQL = "rm-bp1mysqldev00002"
+SQL_PROD = "rm-bp1mssqlprod0004"
+SQL_QA = "rm-bp1mssqlqa000005"
+PG_STAGING = "rm-bp1pgstaging0003"
+NAMES = {ALICE: "Alice (engineer)", BOB: "Bob (DBA)", CAROL: "Carol (DBA)", DAVE: "Dave (intern)",
+         ERIN: "Erin (on-call)"}
+CHAPTERS = ["clone", "backup", "copy", "restore", "remind"]
 FINAL = "rdsbot_request_final"
 
 
@@ -71,7 +77,7 @@ def _card_text(message: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def run_demo(*, keep_running: bool = False, job_seconds: float = 6.0) -> int:
+def run_demo(*, keep_running: bool = False, job_seconds: float = 6.0, chapters: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.ERROR)
     workdir = Path(tempfile.mkdtemp(prefix="rdsbot-sandbox-"))
     database_url = f"sqlite:///{workdir / 'rdsbot.db'}"
@@ -85,7 +91,7 @@ def run_demo(*, keep_running: bool = False, job_seconds: float = 6.0) -> int:
     say("sandbox", f"bot on {stack.bot_url.rsplit('/slack', 1)[0]} · RDS emulator on {emulators.rds.endpoint} · "
                    f"Slack emulator on {emulators.slack.api_url}")
     try:
-        code = _story(stack, say)
+        code = Story(stack, say).run(chapters or CHAPTERS)
         say("sandbox", f"database: {database_url}")
         say("sandbox", f"try: RDSBOT_DATABASE_URL={database_url} rdsbot audit export")
         if keep_running:
@@ -98,56 +104,155 @@ def run_demo(*, keep_running: bool = False, job_seconds: float = 6.0) -> int:
         stack.stop()
 
 
-def _story(stack: Stack, say: Any) -> int:
-    driver, slack = stack.driver, stack.slack
-    say(NAMES[ALICE], f"/rds clone {SOURCE}   (in #ops)")
-    started = time.monotonic()
-    view = driver.open_modal(ALICE, f"clone {SOURCE}", channel=OPS_CHANNEL)
-    say("Slack", f"the form \"{view['title']['text']}\" opened in {time.monotonic() - started:.2f}s "
-                 f"with {sum(1 for b in view['blocks'] if b.get('type') == 'input')} fields")
-    backups = driver.suggest(ALICE, view["id"], "BackupId", "").options or []
-    if not backups:
-        say("sandbox", "the emulator offered no backup sets; giving up")
-        return 1
-    backup = backups[0]
-    say(NAMES[ALICE], f"picks backup set {backup['text']['text']}, billing Postpaid, reason \"INC-4211: verify restore\"")
-    response = driver.submit_view(ALICE, view["id"], {"DBInstanceId": SOURCE, "BackupId": backup["value"],
-                                                      "PayType": "Postpaid", "reason": "INC-4211: verify restore"})
-    if response.errors:
-        say("rdsbot", f"field errors: {response.errors}")
-        return 1
-    say("rdsbot → Alice", _modal_text(response.json))
-    card = slack.wait_for_message(APPROVALS_CHANNEL, timeout=10)
-    say("#rds-approvals", _card_text(card))
-    for who in (DAVE, ALICE):
-        driver.click(who, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
-        note = slack.wait_for_ephemeral(who, timeout=10)
-        say(f"rdsbot → {NAMES[who].split(' ')[0]}", note.get("text", ""))
-    say(NAMES[BOB], "clicks Approve")
-    driver.click(BOB, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
-    shown: set[str] = set()
-    deadline = time.monotonic() + 120
-    final = None
-    while final is None and time.monotonic() < deadline:
-        for message in slack.thread(APPROVALS_CHANNEL, card["ts"])[1:]:
-            if message["ts"] in shown:
-                continue
-            shown.add(message["ts"])
-            say("thread", message.get("text", ""))
-            if (message.get("metadata") or {}).get("event_type") == FINAL:
-                final = message
-        time.sleep(0.2)
-    if final is None:
-        say("sandbox", "no final reply within two minutes")
-        return 1
-    dm = slack.wait_for_message(f"D{ALICE[1:]}", timeout=10)
-    say("rdsbot → Alice (DM)", dm.get("text", ""))
-    with stack.runtime.db.session() as session:
-        from bot.store import audit
+class Story:
+    """The demo's chapters; each returns True when its job ended as expected."""
 
-        result = audit.verify(session)
-    say("audit", f"{result.count} events, chain {'intact' if result.ok else 'BROKEN'} (rdsbot audit verify)")
-    return 0 if final["metadata"]["event_payload"]["state"] == "succeeded" and result.ok else 1
+    def __init__(self, stack: Stack, say: Any) -> None:
+        self.stack = stack
+        self.say = say
+        self.driver = stack.driver
+        self.slack = stack.slack
+
+    def run(self, chapters: list[str]) -> int:
+        results = {}
+        for name in chapters:
+            self.say("", "")
+            self.say("─" * 18, name.upper())
+            results[name] = getattr(self, name)()
+        with self.stack.runtime.db.session() as session:
+            from bot.store import audit
+
+            verified = audit.verify(session)
+        self.say("", "")
+        self.say("audit", f"{verified.count} events, chain {'intact' if verified.ok else 'BROKEN'} (rdsbot audit verify)")
+        for name, ok in results.items():
+            self.say("result", f"{name}: {'ok' if ok else 'NOT as expected'}")
+        return 0 if all(results.values()) and verified.ok else 1
+
+    # ------------------------------------------------------------ helpers
+    def submit(self, who: str, command: str, values: dict[str, Any], *, channel: str = OPS_CHANNEL) -> bool:
+        self.say(NAMES[who], f"/rds {command}   (in #{'ops' if channel == OPS_CHANNEL else channel})")
+        view = self.driver.open_modal(who, command, channel=channel)
+        shown = ", ".join(f"{k}={v}" for k, v in values.items() if k != "reason")
+        self.say(NAMES[who], f"fills the form: {shown}")
+        response = self.driver.submit_view(who, view["id"], values)
+        if response.errors:
+            self.say("rdsbot (modal)", f"field errors: {response.errors}")
+            return False
+        self.say(f"rdsbot → {_first(who)}", _modal_text(response.json))
+        return True
+
+    def follow(self, channel: str, ts: str, timeout: float = 120) -> dict[str, Any] | None:
+        """Print the thread as it grows (edits of a reply included) until the final reply."""
+        seen: dict[str, str] = {}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.slack.thread(channel, ts)[1:]:
+                text = message.get("text", "")
+                if seen.get(message["ts"]) == text:
+                    continue
+                edited = message["ts"] in seen
+                seen[message["ts"]] = text
+                self.say("thread (edited)" if edited else "thread", text)
+                if (message.get("metadata") or {}).get("event_type") == FINAL:
+                    return message
+            time.sleep(0.2)
+        self.say("sandbox", "no final reply in time")
+        return None
+
+    def approve(self, approver: str) -> dict[str, Any] | None:
+        card = self.slack.wait_for_message(APPROVALS_CHANNEL, timeout=10,
+                                           where=lambda m: any(b.get("type") == "actions" for b in m.get("blocks", [])))
+        self.say("#rds-approvals", _card_text(card))
+        self.say(NAMES[approver], "clicks Approve")
+        self.driver.click(approver, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
+        return self.follow(APPROVALS_CHANNEL, card["ts"])
+
+    @staticmethod
+    def succeeded(final: dict[str, Any] | None) -> bool:
+        return final is not None and final["metadata"]["event_payload"]["state"] == "succeeded"
+
+    # ----------------------------------------------------------- chapters
+    def clone(self) -> bool:
+        view = self.driver.open_modal(ALICE, f"clone {SOURCE}", channel=OPS_CHANNEL)
+        backup = (self.driver.suggest(ALICE, view["id"], "BackupId", "").options or [{}])[0]
+        ok = self.submit(ALICE, f"clone {SOURCE}", {"DBInstanceId": SOURCE, "BackupId": backup.get("value"),
+                                                     "PayType": "Postpaid", "reason": "INC-4211: verify restore"})
+        if not ok:
+            return False
+        card = self.slack.wait_for_message(APPROVALS_CHANNEL, timeout=10)
+        for who in (DAVE, ALICE):
+            self.driver.click(who, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
+            note = self.slack.wait_for_ephemeral(who, timeout=10)
+            self.say(f"{_first(who)} clicks Approve", "")
+            self.say(f"rdsbot → {_first(who)}", note.get("text", ""))
+        final = self.approve(BOB)
+        dm = self.slack.wait_for_message(f"D{ALICE[1:]}", timeout=10)
+        self.say("rdsbot → Alice (DM)", dm.get("text", ""))
+        return self.succeeded(final)
+
+    def backup(self) -> bool:
+        if not self.submit(ERIN, f"backup {DEV_MYSQL}", {"DBInstanceId": DEV_MYSQL}):
+            return False
+        anchor = self.slack.wait_for_message(OPS_CHANNEL, timeout=10, where=lambda m: "backup-" in m.get("text", ""))
+        self.say("#ops", _card_text(anchor))
+        return self.succeeded(self.follow(OPS_CHANNEL, anchor["ts"]))
+
+    def copy(self) -> bool:
+        view = self.driver.open_modal(BOB, f"copy {SQL_PROD}", channel=OPS_CHANNEL)
+        backup = (self.driver.suggest(BOB, view["id"], "BackupId", "").options or [{}])[0]
+        values = {"DBInstanceId": SQL_PROD, "TargetDBInstanceId": SQL_QA, "DbNames": ["erp", "hr"],
+                  "TargetDbNames": "erp -> erp_copy", "BackupId": backup.get("value"),
+                  "reason": "refresh QA from last night's backup"}
+        self.say(NAMES[ALICE], f"/rds copy rm-bp1mysqlprod0001   (a MySQL instance, to see the refusal)")
+        refused = self.driver.open_modal(ALICE, "copy rm-bp1mysqlprod0001", channel=OPS_CHANNEL)
+        answer = self.driver.submit_view(ALICE, refused["id"], {"DBInstanceId": "rm-bp1mysqlprod0001",
+                                                                "TargetDBInstanceId": SQL_QA, "DbNames": ["erp"],
+                                                                "BackupId": "1", "reason": "x"}, validate=False)
+        self.say("rdsbot (modal)", (answer.errors or {}).get("DBInstanceId", str(answer.errors)))
+        if not self.submit(BOB, f"copy {SQL_PROD}", values):
+            return False
+        return self.succeeded(self.approve(CAROL))
+
+    def restore(self) -> bool:
+        self.say(NAMES[ALICE], f"/rds backups {PG_STAGING}")
+        self.driver.slash_command(ALICE, f"backups {PG_STAGING}", channel=OPS_CHANNEL)
+        listing = self.slack.wait_for_ephemeral(ALICE, timeout=10, where=lambda m: "Cross-region" in m.get("text", "")
+                                                or "cross-region" in m.get("text", ""))
+        self.say("rdsbot → Alice", _card_text(listing))
+        usable = [b for b in listing.get("blocks", []) if b.get("accessory")]
+        if not usable:
+            return False
+        set_id = usable[0]["accessory"]["value"]
+        self.say(NAMES[ALICE], f"clicks \"Restore from this\" on set {set_id}")
+        self.driver.click(ALICE, channel=OPS_CHANNEL, ts=listing["ts"], action_id="restore_from_backup", value=set_id)
+        view = self.slack.wait_for_view(ALICE, callback_id="rds_restore", timeout=10)
+        databases = [d.name for d in self.stack.runtime.directory.databases(PG_STAGING)]
+        lines = f"{databases[0]} -> {databases[0]}_restored"
+        values = {"DBInstanceId": PG_STAGING, "RestoreType": "0", "BackupId": set_id, "TableMetaLines": lines,
+                  "reason": "recover yesterday's dropped rows"}
+        self.say(NAMES[ALICE], f"restores {lines} (the form came prefilled with the set)")
+        response = self.driver.submit_view(ALICE, view["id"], values)
+        if response.errors:
+            self.say("rdsbot (modal)", f"field errors: {response.errors}")
+            return False
+        self.say("rdsbot → Alice", _modal_text(response.json))
+        return self.succeeded(self.approve(BOB))
+
+    def remind(self) -> bool:
+        self.say(NAMES[ERIN], f"/rds remind {DEV_MYSQL} in 2 seconds")
+        self.driver.slash_command(ERIN, f"remind {DEV_MYSQL} in 2 seconds", channel=OPS_CHANNEL)
+        self.say("rdsbot → Erin", self.slack.wait_for_ephemeral(ERIN, timeout=10,
+                                                               where=lambda m: "Reminder" in m.get("text", "")).get("text", ""))
+        post = self.slack.wait_for_message(OPS_CHANNEL, timeout=15, where=lambda m: "Backup reminder" in m.get("text", ""))
+        self.say("#ops", _card_text(post))
+        self.say(NAMES[ERIN], "clicks Back up now")
+        self.driver.click(ERIN, channel=OPS_CHANNEL, ts=post["ts"], action_id="backup_now")
+        return self.succeeded(self.follow(OPS_CHANNEL, post["ts"]))
+
+
+def _first(user: str) -> str:
+    return NAMES[user].split(" ")[0]
 
 
 def _modal_text(payload: Any) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,8 +26,21 @@ from bot.store.models import AuditEvent, AuditHead
 GENESIS = "0" * 64
 
 
+def _plain(value: Any) -> Any:
+    """JSON-safe: keys become strings, NaN and infinities become strings (PostgreSQL's JSON refuses them)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
 def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def event_hash(
@@ -65,7 +79,9 @@ def append(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Add one event to the chain inside the caller's transaction."""
-    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
+    head = session.exec(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
+    ).first()
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS)
         session.add(head)
@@ -174,9 +190,11 @@ def verify(session: Session) -> VerifyResult:
         prev = row.hash
         expected_seq += 1
         count += 1
+    if head is None and count:
+        return VerifyResult(False, count, count, "the chain head row is missing")
     if head is not None and (head.seq != count or head.hash != prev):
         return VerifyResult(
-            False, count, count + 1,
+            False, count, count if head.seq == count else count + 1,
             f"the chain head says {head.seq} events but {count} were found intact (events at the end deleted or edited)",
         )
     return VerifyResult(True, count)

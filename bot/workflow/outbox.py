@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from bot import metrics
@@ -29,6 +30,17 @@ from bot.workflow.ports import Sender, SendError
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+
+
+def _oldest_unsent_of_request() -> Any:
+    """The id of the oldest unsent message of the row's request (correlated subquery)."""
+    other = aliased(OutboxMessage)
+    return (
+        select(func.min(other.id))
+        .where(other.request_id == OutboxMessage.request_id, other.state.in_(["pending", "sending"]))  # type: ignore[attr-defined]
+        .correlate(OutboxMessage)
+        .scalar_subquery()
+    )
 
 
 class OutboxDispatcher:
@@ -69,19 +81,21 @@ class OutboxDispatcher:
                 log.exception("outbox delivery round failed")
 
     def deliver(self) -> int:
-        """Send everything that is due; returns how many messages went out."""
-        # One round at a time per process; other processes are kept apart by claims.
+        """Send everything that is due, round after round; returns how many went out."""
+        # One delivery loop at a time per process; other processes are kept apart by claims.
         with self._run_lock:
             sent = 0
-            for row_id in self._due():
-                if self._deliver_one(row_id):
-                    sent += 1
+            for _ in range(50):
+                round_sent = sum(1 for row_id in self._due() if self._deliver_one(row_id))
+                sent += round_sent
+                if not round_sent:
+                    break
             self._gauge()
             return sent
 
     def _due(self) -> list[int]:
         stale = utcnow() - self.lease
-        with self.db.session() as session:
+        with self.db.reader() as session:
             rows = session.exec(
                 select(OutboxMessage)
                 .where(
@@ -90,6 +104,9 @@ class OutboxDispatcher:
                         (OutboxMessage.state == "sending") & (OutboxMessage.claimed_at < stale),  # type: ignore[operator]
                     )
                 )
+                # Only each request's oldest unsent message is due, so one busy
+                # request's backlog never hides the others'.
+                .where(or_(OutboxMessage.request_id.is_(None), OutboxMessage.id == _oldest_unsent_of_request()))  # type: ignore[union-attr]
                 .order_by(OutboxMessage.id)  # type: ignore[arg-type]
                 .limit(200)
             ).all()
@@ -170,17 +187,20 @@ class OutboxDispatcher:
     def _request(self, request_id: str | None) -> Request | None:
         if request_id is None:
             return None
-        with self.db.session() as session:
+        with self.db.reader() as session:
             return session.get(Request, request_id)
 
     def _sent(self, row: OutboxMessage, request: Request | None, channel: str, ts: str) -> None:
         with self.db.session() as session:
-            session.execute(
+            mine = session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.worker_id)  # type: ignore[arg-type]
+                .where(OutboxMessage.state == "sending")
                 .values(state="sent", slack_channel=channel, slack_ts=ts, sent_at=utcnow(), last_error=None)
                 .execution_options(synchronize_session=False)
             )
+            if mine.rowcount != 1:  # type: ignore[attr-defined]
+                return  # our claim expired and another sender took the message over
             if request is not None and row.kind == "progress_edit" and not request.progress_ts:
                 session.execute(
                     update(Request)
@@ -202,12 +222,15 @@ class OutboxDispatcher:
     def _failed(self, row: OutboxMessage, request: Request | None, error: str, *, permanent: bool) -> None:
         dead = permanent or row.attempts >= MAX_ATTEMPTS
         with self.db.session() as session:
-            session.execute(
+            mine = session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == row.id)  # type: ignore[arg-type]
+                .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.worker_id)  # type: ignore[arg-type]
+                .where(OutboxMessage.state == "sending")
                 .values(state="dead" if dead else "pending", last_error=error[:500], claimed_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
+            if mine.rowcount != 1:  # type: ignore[attr-defined]
+                return  # another sender owns the message now; its outcome stands
             if dead:
                 # Never silent: the audit trail says which message never reached Slack.
                 audit.append(session, request_id=row.request_id, event="notification_failed", actor="rdsbot",
@@ -216,13 +239,13 @@ class OutboxDispatcher:
         log.warning("outbox message not delivered", extra={"outbox_id": row.id, "kind": row.kind, "dead": dead, "error": error[:200]})
 
     def _gauge(self) -> None:
-        with self.db.session() as session:
+        with self.db.reader() as session:
             count = session.exec(
                 select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state.in_(["pending", "sending"]))  # type: ignore[attr-defined]
             ).one()
         metrics.OUTBOX_PENDING.set(count)
 
     def pending(self) -> list[dict[str, Any]]:
-        with self.db.session() as session:
+        with self.db.reader() as session:
             rows = session.exec(select(OutboxMessage).where(OutboxMessage.state != "sent")).all()
             return [r.model_dump() for r in rows]

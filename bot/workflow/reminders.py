@@ -123,7 +123,7 @@ class Reminders:
     def fire_due(self) -> int:
         """Post every reminder whose time has come (called every second by the leader)."""
         now = utcnow()
-        with self.db.session() as session:
+        with self.db.reader() as session:
             due = list(session.exec(
                 select(Reminder).where(Reminder.active, Reminder.next_run_at <= now)  # type: ignore[arg-type,operator]
             ))

@@ -424,7 +424,7 @@ class Workflow:
     # ---------------------------------------------------------------- progress
     def poll(self, request_id: str) -> Progress | None:
         """Look at one running job; post a reply when its status changed."""
-        with self.db.session() as session:
+        with self.db.reader() as session:
             request = session.get(Request, request_id)
         if request is None or request.state != State.RUNNING:
             return None
@@ -508,7 +508,7 @@ class Workflow:
         """How long the longest-waiting running request has gone without a poll."""
         now = utcnow()
         worst = 0.0
-        with self.db.session() as session:
+        with self.db.reader() as session:
             for request in session.exec(select(Request).where(Request.state == State.RUNNING)):
                 checked = (request.progress or {}).get("checked_at")
                 last = datetime.fromisoformat(checked) if checked else (request.submitted_at or request.updated_at)
@@ -516,7 +516,7 @@ class Workflow:
         return worst
 
     def running_ids(self) -> list[str]:
-        with self.db.session() as session:
+        with self.db.reader() as session:
             return list(session.exec(select(Request.id).where(Request.state == State.RUNNING).order_by(Request.updated_at)))
 
     def poll_all(self) -> int:
@@ -533,7 +533,7 @@ class Workflow:
     def expire_due(self) -> int:
         """Expire approvals nobody answered in time; tell the requester."""
         now = utcnow()
-        with self.db.session() as session:
+        with self.db.reader() as session:
             due = list(session.exec(
                 select(Request.id).where(Request.state == State.PENDING_APPROVAL, Request.expires_at < now)  # type: ignore[operator]
             ))
@@ -554,7 +554,7 @@ class Workflow:
         """Finish what a crash interrupted: approved-not-sent, and sent-without-answer."""
         now = utcnow()
         lease = timedelta(seconds=self.retry_delay_s())
-        with self.db.session() as session:
+        with self.db.reader() as session:
             approved = list(session.exec(
                 select(Request.id).where(Request.state == State.APPROVED, Request.updated_at < now - timedelta(seconds=5))  # type: ignore[operator]
             ))
@@ -594,7 +594,7 @@ class Workflow:
 
     # ----------------------------------------------------------------- reading
     def get(self, request_id: str) -> Request | None:
-        with self.db.session() as session:
+        with self.db.reader() as session:
             return session.get(Request, request_id)
 
     def may_view(self, request: Request, user: str) -> bool:
@@ -610,13 +610,13 @@ class Workflow:
         return self.decide(user, APPROVE_ACTION, request.resource, request.tags or None).allowed
 
     def recent(self, user: str, *, limit: int = 10) -> list[Request]:
-        with self.db.session() as session:
+        with self.db.reader() as session:
             return list(session.exec(
                 select(Request).where(Request.requester == user).order_by(Request.created_at.desc()).limit(limit)  # type: ignore[attr-defined]
             ))
 
     def timeline(self, request_id: str) -> Timeline | None:
-        with self.db.session() as session:
+        with self.db.reader() as session:
             request = session.get(Request, request_id)
             if request is None:
                 return None
@@ -626,12 +626,12 @@ class Workflow:
         return Timeline(request=request, events=events)
 
     def approvers_of(self, request_id: str) -> list[str]:
-        with self.db.session() as session:
+        with self.db.reader() as session:
             return _approvers(session, request_id)
 
     def rejection_of(self, request_id: str) -> tuple[str, str] | None:
         """(who, why) of the rejection, if the request was rejected."""
-        with self.db.session() as session:
+        with self.db.reader() as session:
             row = session.exec(
                 select(Approval).where(Approval.request_id == request_id, Approval.decision == "reject")
             ).first()
@@ -642,7 +642,7 @@ class Workflow:
         return self.settings.rds_timeout_s * self.settings.rds_max_attempts + 20
 
     def active(self) -> Sequence[Request]:
-        with self.db.session() as session:
+        with self.db.reader() as session:
             return list(session.exec(select(Request).where(Request.state.in_([s.value for s in ACTIVE]))))  # type: ignore[attr-defined]
 
 

@@ -60,7 +60,9 @@ def move(
     Returns the updated request, or None when another click, thread or replica
     moved it first (the caller then does nothing: that is the exactly-once rule).
     """
-    allowed = frozenset(sources) if sources is not None else sources_of(target)
+    allowed = sources_of(target) if sources is None else frozenset(sources)
+    if not allowed <= sources_of(target):
+        raise ValueError(f"{sorted(allowed - sources_of(target))} -> {target} is not a transition")
     now = utcnow()
     values: dict[str, Any] = {"state": target.value, "updated_at": now, "version": Request.version + 1, **changes}
     if target in TERMINAL:
