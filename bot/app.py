@@ -23,6 +23,7 @@ from bot.scheduler.jobs import Jobs
 from bot.scheduler.leader import Leadership, leadership_for
 from bot.store import migrate
 from bot.store.db import Database
+from bot.workflow.approvals import ApprovalRulesStore
 from bot.workflow.outbox import OutboxDispatcher
 from bot.workflow.reminders import Reminders
 from bot.workflow.service import Workflow
@@ -105,6 +106,7 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
     register_secrets(settings.secret_values())
     try:
         policy = PolicyStore(settings.policy_dir)
+        rules = ApprovalRulesStore(settings.policy_dir)
     except Exception as error:  # noqa: BLE001 - any policy problem stops start-up with its message
         raise StartupError(f"cannot load the policy from {settings.policy_dir}: {error}") from error
     db = prepare_database(settings)
@@ -121,7 +123,11 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
     client = build_client(settings)
     executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="rdsbot")
     workflow = Workflow(settings=settings, db=db, policy=policy, gateway=gateway, directory=directory,
-                        groups=SlackGroups(client))
+                        groups=SlackGroups(client), rules=rules)
+    policy.subscribe(lambda e: workflow.record_reload("policy", ok=e.ok, version=e.version,
+                                                      previous=e.previous_version, error=e.error))
+    rules.subscribe(lambda e: workflow.record_reload("approval_rules", ok=e.ok, version=e.version,
+                                                     previous=e.previous_version, error=e.error))
     sender = SlackSender(client, approval_channel=settings.approval_channel, workflow=workflow)
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     outbox = OutboxDispatcher(db, sender, worker_id=worker_id)
@@ -130,6 +136,7 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
     reminders = Reminders(workflow)
     jobs = Jobs(workflow=workflow, outbox=outbox, leader=leader, poll_interval_s=settings.poll_interval_s,
                 extra=[("policy_reload", policy.reload_if_changed, 2.0, False),
+                       ("approval_rules_reload", rules.reload_if_changed, 2.0, False),
                        ("reminders", reminders.fire_due, 1.0, True)])
     listeners = Listeners(workflow=workflow, settings=settings, directory=directory, executor=executor,
                           reminders=reminders)

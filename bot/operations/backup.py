@@ -49,7 +49,7 @@ class Backup(Operation):
     verb = "back up"
     api_action = "CreateBackup"
     ram_action = "rds:CreateBackup"
-    needs_approval = False
+    approval = "never"
     takes_client_token = False
     progress_in_place = True
     exclusive = True

@@ -83,7 +83,7 @@ class CrossRegionListing(FormSpec):
     title = "Cross-region backups"
     verb = "list cross-region backups of"
     ram_action = "rds:DescribeCrossRegionBackups"
-    needs_approval = False
+    approval = "never"
     fields = (
         FieldSpec("DBInstanceId", "Instance", FieldKind.INSTANCE, required=True, hint="Type to search."),
         FieldSpec("StartTime", "From (UTC)", FieldKind.TIME, placeholder="2026-11-22T00:00:00Z",

@@ -108,7 +108,13 @@ class FormSpec(ABC):
     ram_action: ClassVar[str]
     fields: ClassVar[tuple[FieldSpec, ...]]
     verb: ClassVar[str] = "run"
-    needs_approval: ClassVar[bool] = False
+    # "always", "default" (approval rules may waive it) or "never" (DESIGN.md's table).
+    approval: ClassVar[str] = "never"
+
+    @property
+    def needs_approval(self) -> bool:
+        """Whether a request may wait for approval (then a reason is required)."""
+        return self.approval != "never"
 
     def field(self, name: str) -> FieldSpec:
         for spec in self.fields:

@@ -74,7 +74,7 @@ class Clone(Operation):
     verb = "clone"
     api_action = "CloneDBInstance"
     ram_action = "rds:CloneDBInstance"
-    needs_approval = True
+    approval = "always"
     takes_client_token = True
     reads = ("rds:DescribeBackups", "rds:DescribeBackupPolicy")
     fields = (

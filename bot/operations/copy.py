@@ -103,7 +103,7 @@ class Copy(Operation):
     verb = "copy databases to"
     api_action = "CopyDatabaseBetweenInstances"
     ram_action = "rds:CopyDatabaseBetweenInstances"
-    needs_approval = True
+    approval = "always"
     takes_client_token = False
     reads = ("rds:DescribeDatabases", "rds:DescribeDBInstanceTDE", "rds:DescribeBackups", "rds:DescribeBackupPolicy")
     fields = (

@@ -37,7 +37,7 @@ class Restore(Operation):
     verb = "restore into"
     api_action = "RestoreDdrTable"
     ram_action = "rds:RestoreDdrTable"
-    needs_approval = True
+    approval = "default"
     takes_client_token = True
     reads = ("rds:DescribeCrossRegionBackups", "rds:DescribeDatabases")
     fields = (

@@ -51,6 +51,10 @@ class PolicyStore:
         self._engine = PolicyEngine.from_dir(self.path)
         self._failed_version: str | None = None
 
+    def subscribe(self, on_reload: Callable[[ReloadEvent], None]) -> None:
+        """Be told of every reload from now on (the bot audits them)."""
+        self._on_reload = on_reload
+
     def current(self) -> PolicyEngine:
         """The engine to decide with (a plain read: swaps are single assignments)."""
         return self._engine

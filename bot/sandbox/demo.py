@@ -160,12 +160,18 @@ class Story:
         self.say("sandbox", "no final reply in time")
         return None
 
-    def approve(self, approver: str) -> dict[str, Any] | None:
+    def approve(self, *approvers: str) -> dict[str, Any] | None:
         card = self.slack.wait_for_message(APPROVALS_CHANNEL, timeout=10,
                                            where=lambda m: any(b.get("type") == "actions" for b in m.get("blocks", [])))
         self.say("#rds-approvals", _card_text(card))
-        self.say(NAMES[approver], "clicks Approve")
-        self.driver.click(approver, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
+        for approver in approvers[:-1]:
+            self.say(NAMES[approver], "clicks Approve")
+            before = len(self.slack.ephemerals(approver))
+            self.driver.click(approver, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
+            self.slack.wait_for(lambda: len(self.slack.ephemerals(approver)) > before, 10)
+            self.say(f"rdsbot → {_first(approver)}", self.slack.ephemerals(approver)[-1].get("text", ""))
+        self.say(NAMES[approvers[-1]], "clicks Approve")
+        self.driver.click(approvers[-1], channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
         return self.follow(APPROVALS_CHANNEL, card["ts"])
 
     @staticmethod
@@ -186,7 +192,7 @@ class Story:
             note = self.slack.wait_for_ephemeral(who, timeout=10)
             self.say(f"{_first(who)} clicks Approve", "")
             self.say(f"rdsbot → {_first(who)}", note.get("text", ""))
-        final = self.approve(BOB)
+        final = self.approve(BOB, CAROL)  # a production clone needs two DBAs (approvals.toml)
         dm = self.slack.wait_for_message(f"D{ALICE[1:]}", timeout=10)
         self.say("rdsbot → Alice (DM)", dm.get("text", ""))
         return self.succeeded(final)

@@ -84,7 +84,7 @@ class SlackSender:
 
     # ------------------------------------------------------------ internals
     def _anchor_channel(self, request: Request, op: Operation) -> str:
-        if op.needs_approval and self.approval_channel:
+        if request.approvals_needed > 0 and self.approval_channel:
             return self.approval_channel
         return request.channel_id
 
@@ -94,7 +94,7 @@ class SlackSender:
         try:
             return self._post(channel, msg, row)
         except SendError as error:
-            if op.needs_approval or str(error) not in UNREACHABLE_CHANNEL:
+            if request.approvals_needed > 0 or str(error) not in UNREACHABLE_CHANNEL:
                 raise
         # The bot cannot post where the command was typed: the thread lives in a DM.
         return self._post(self._dm_channel(request.requester), msg, row)

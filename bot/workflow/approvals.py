@@ -1,14 +1,37 @@
-"""Approval rules: how many distinct people must approve which requests.
+"""Approval rules: how many distinct people must approve which requests, and who.
 
-Without a rules file every operation that needs approval needs one approver
-(DESIGN.md). A rule may ask for more approvers, or approvers from a given
-role, for an action and for instances carrying given tags.
+Read from ``approvals.toml`` beside ``policy.csv`` (format: policies/README.md)
+and reloaded when it changes, like the policy. Without the file, an operation
+that needs approval needs one approver (DESIGN.md).
+
+Every rule whose action, resource and tags match a request applies, and the
+strictest wins (most approvers; its ``from`` role) — so the order of rules
+never matters and adding a rule can only ask for more. When the instance's
+tags are unknown, every tag-conditioned rule counts as matching: not knowing
+can only ask for more approvals, never fewer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import hashlib
+import logging
+import threading
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.policy.matching import compile_wildcard
+
+log = logging.getLogger(__name__)
+
+FILE = "approvals.toml"
+MAX_APPROVERS = 10
+
+
+class ApprovalRulesError(ValueError):
+    """The rules file is malformed; the message names the rule and the key."""
 
 
 @dataclass(frozen=True)
@@ -23,10 +46,160 @@ class Requirement:
 DEFAULT = Requirement()
 
 
+@dataclass(frozen=True)
+class Rule:
+    """One ``[[rule]]`` of the file."""
+
+    name: str
+    action: str
+    resource: str = "*"
+    tags: dict[str, str] = field(default_factory=dict)
+    approvers: int = 1
+    pool: str | None = None
+
+    def matches(self, action: str, resource: str, tags: Mapping[str, str] | None) -> bool:
+        if not compile_wildcard(self.action.lower())(action.lower()):
+            return False
+        if not compile_wildcard(self.resource)(resource):
+            return False
+        if not self.tags:
+            return True
+        if tags is None:
+            return True  # unknown tags: assume the rule applies (it can only ask for more)
+        return all(key in tags and compile_wildcard(value)(tags[key]) for key, value in self.tags.items())
+
+    def requirement(self, where: str) -> Requirement:
+        pool = f" from {self.pool}" if self.pool else ""
+        return Requirement(self.approvers, self.pool, f"{where}: {self.name} ({self.approvers} approver"
+                                                      f"{'s' if self.approvers != 1 else ''}{pool})")
+
+
 class ApprovalRules:
-    """The default rule set; :mod:`bot.workflow.approval_rules` can load richer ones."""
+    """A loaded rule set; ``requirement`` answers for one request."""
 
-    version: str = "default"
+    def __init__(self, rules: tuple[Rule, ...] = (), *, version: str = "default", source: str = FILE) -> None:
+        self.rules = rules
+        self.version = version
+        self.source = source
 
-    def requirement(self, action: str, resource: str, tags: Mapping[str, str] | None) -> Requirement:
-        return DEFAULT
+    @classmethod
+    def from_text(cls, text: str, *, source: str = FILE) -> ApprovalRules:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise ApprovalRulesError(f"{source}: not valid TOML: {error}") from None
+        unknown = set(data) - {"rule", "version"}
+        if unknown:
+            raise ApprovalRulesError(f"{source}: unknown top-level key(s) {', '.join(sorted(unknown))}")
+        raw_rules = data.get("rule", [])
+        if not isinstance(raw_rules, list):
+            raise ApprovalRulesError(f"{source}: write rules as [[rule]] tables")
+        rules = tuple(_rule(i, raw, source) for i, raw in enumerate(raw_rules, 1))
+        version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+        return cls(rules, version=version, source=source)
+
+    @classmethod
+    def from_dir(cls, path: Path) -> ApprovalRules:
+        file = path / FILE
+        if not file.exists():
+            return cls()
+        return cls.from_text(file.read_text(encoding="utf-8"), source=str(file))
+
+    def requirement(self, action: str, resource: str, tags: Mapping[str, str] | None, *,
+                    floor: int = 1) -> Requirement:
+        """The strictest matching rule, or the default; never fewer than ``floor`` approvers."""
+        where = Path(self.source).name
+        matched = [r for r in self.rules if r.matches(action, resource, tags)]
+        candidates = [r.requirement(f"{where} v{self.version}") for r in matched]
+        if not candidates or (tags is None and any(r.tags for r in matched)):
+            # No rule, or rules matched only because the tags are unknown: the
+            # default stays in play, so unknown tags never lower the bar.
+            candidates.append(DEFAULT)
+        best = max(candidates, key=lambda r: (r.approvers, r.pool is not None))
+        if best.approvers < floor:
+            return Requirement(floor, best.pool, f"{best.rule}; raised to {floor}: this operation always needs approval")
+        return best
+
+
+_KEYS = {"name", "action", "resource", "tags", "approvers", "from"}
+
+
+def _rule(index: int, raw: Any, source: str) -> Rule:
+    where = f"{source}: rule {index}"
+    if not isinstance(raw, dict):
+        raise ApprovalRulesError(f"{where} must be a table")
+    unknown = set(raw) - _KEYS
+    if unknown:
+        raise ApprovalRulesError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (allowed: {', '.join(sorted(_KEYS))})")
+    action = raw.get("action")
+    if not isinstance(action, str) or ":" not in action:
+        raise ApprovalRulesError(f"{where}: 'action' must be a RAM action like rds:CloneDBInstance")
+    resource = raw.get("resource", "*")
+    if not isinstance(resource, str) or not (resource == "*" or resource.startswith("acs:rds:")):
+        raise ApprovalRulesError(f"{where}: 'resource' must be an ARN pattern like acs:rds:*:*:dbinstance/*")
+    tags = raw.get("tags", {})
+    if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
+        raise ApprovalRulesError(f"{where}: 'tags' must map tag keys to values, like {{ env = \"prod\" }}")
+    approvers = raw.get("approvers", 1)
+    if not isinstance(approvers, int) or isinstance(approvers, bool) or not 0 <= approvers <= MAX_APPROVERS:
+        raise ApprovalRulesError(f"{where}: 'approvers' must be a whole number from 0 to {MAX_APPROVERS}")
+    pool = raw.get("from")
+    if pool is not None and (not isinstance(pool, str) or not pool.startswith("role:")):
+        raise ApprovalRulesError(f"{where}: 'from' must be a role, like \"role:dba\"")
+    name = raw.get("name") or f"rule {index}"
+    return Rule(name=str(name)[:80], action=action, resource=resource, tags=dict(tags), approvers=approvers, pool=pool)
+
+
+@dataclass(frozen=True)
+class RulesReload:
+    """The outcome of noticing a change in the rules file."""
+
+    ok: bool
+    version: str
+    previous_version: str
+    error: str | None = None
+
+
+class ApprovalRulesStore:
+    """Holds the current rules and swaps in new ones when the file changes (thread-safe)."""
+
+    def __init__(self, path: Path, *, on_reload: Callable[[RulesReload], None] | None = None) -> None:
+        self.path = Path(path)
+        self._rules = ApprovalRules.from_dir(self.path)  # a broken file at start-up stops the bot
+        self._seen = self._fingerprint()
+        self._on_reload = on_reload
+        self._lock = threading.Lock()
+
+    def subscribe(self, on_reload: Callable[[RulesReload], None]) -> None:
+        """Be told of every reload from now on (the bot audits them)."""
+        self._on_reload = on_reload
+
+    def current(self) -> ApprovalRules:
+        return self._rules
+
+    def _fingerprint(self) -> str:
+        file = self.path / FILE
+        try:
+            return hashlib.sha256(file.read_bytes()).hexdigest() if file.exists() else "absent"
+        except OSError:
+            return "unreadable"
+
+    def reload_if_changed(self) -> RulesReload | None:
+        with self._lock:
+            fingerprint = self._fingerprint()
+            if fingerprint == self._seen:
+                return None
+            self._seen = fingerprint
+            previous = self._rules.version
+            try:
+                rules = ApprovalRules.from_dir(self.path)
+            except (ApprovalRulesError, OSError, UnicodeDecodeError) as error:
+                log.error("approval rules reload failed, keeping %s: %s", previous, error)
+                event = RulesReload(False, fingerprint[:12], previous, str(error))
+            else:
+                self._rules = rules
+                log.info("approval rules reloaded: %s -> %s", previous, rules.version)
+                event = RulesReload(True, rules.version, previous)
+        if self._on_reload is not None:
+            self._on_reload(event)
+        return event

@@ -31,7 +31,7 @@ from bot.store.db import Database
 from bot.store.models import Approval, AuditEvent, Request
 from bot.timeutil import utcnow
 from bot.workflow import transitions as tx
-from bot.workflow.approvals import ApprovalRules, Requirement
+from bot.workflow.approvals import DEFAULT, ApprovalRulesStore, Requirement
 from bot.workflow.outbox import OutboxDispatcher
 from bot.workflow.ports import GroupResolver, NoGroups
 from bot.workflow.states import ACTIVE, State
@@ -112,7 +112,7 @@ class Workflow:
         directory: RdsDirectory,
         outbox: OutboxDispatcher | None = None,
         groups: GroupResolver | None = None,
-        rules: ApprovalRules | None = None,
+        rules: ApprovalRulesStore | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -121,7 +121,7 @@ class Workflow:
         self.directory = directory
         self.outbox = outbox
         self.groups = groups or NoGroups()
-        self.rules = rules or ApprovalRules()
+        self.rules = rules
 
     # ----------------------------------------------------------------- helpers
     def operation(self, name: str) -> Operation:
@@ -138,6 +138,24 @@ class Workflow:
         candidates = sorted(engine.referenced_usergroups())
         groups = self.groups.groups_of(user, candidates) if candidates else []
         return engine.decide(user, action, resource, tags=tags, groups=groups)
+
+    def record_reload(self, what: str, *, ok: bool, version: str, previous: str, error: str | None) -> None:
+        """Audit a policy or approval-rules reload (or a refused one)."""
+        event = f"{what}_reloaded" if ok else f"{what}_reload_refused"
+        with self.db.session() as session:
+            tx.note(session, None, event, actor="rdsbot",
+                    detail={"version": version, "previous_version": previous, "error": error})
+
+    def requirement(self, op: Operation, resource: str, tags: Mapping[str, str] | None) -> Requirement | None:
+        """Who must approve, or None when the request runs without approval."""
+        if op.approval == "never":
+            return None
+        floor = 1 if op.approval == "always" else 0
+        if self.rules is None:
+            needed = DEFAULT
+        else:
+            needed = self.rules.current().requirement(op.ram_action, resource, tags, floor=floor)
+        return needed if needed.approvers > 0 else None
 
     def context(self, user: str) -> Context:
         return Context(directory=self.directory, now=utcnow(), region_id=self.settings.region_id, user=user)
@@ -168,7 +186,7 @@ class Workflow:
         resource = self.resource_of(plan.instance_id)
         tags = plan.instance.tags if plan.instance is not None else None
         decision = self.decide(user, op.ram_action, resource, tags)
-        requirement = self.rules.requirement(op.ram_action, resource, tags) if op.needs_approval else None
+        requirement = self.requirement(op, resource, tags)
         now = utcnow()
         if not decision.allowed:
             state = State.DENIED
@@ -215,8 +233,10 @@ class Workflow:
             with self.db.session() as session:
                 tx.create(session, request, actor=user, detail=detail)
                 if state is State.APPROVED:
+                    why = ("this operation needs no approval" if op.approval == "never"
+                           else "the approval rules waive approval here")
                     tx.note(session, request.id, "approved", actor="policy", state=State.APPROVED,
-                            detail={"why": "this operation needs no approval"})
+                            detail={"why": why, "rules_version": self.rules.current().version if self.rules else None})
                 if state is not State.DENIED and thread is None:
                     tx.enqueue(session, request_id=request.id, kind="anchor", dedupe_key=f"{request.id}:anchor")
                 elif state is not State.DENIED:
@@ -340,7 +360,7 @@ class Workflow:
         if state in {State.SUCCEEDED, State.FAILED}:
             tx.enqueue(session, request_id=request.id, kind="final", dedupe_key=f"{request.id}:final")
         # The requester may not watch the approvals channel: tell them how it ended.
-        ended_elsewhere = state in {State.SUCCEEDED, State.FAILED} and self.operation(request.operation).needs_approval
+        ended_elsewhere = state in {State.SUCCEEDED, State.FAILED} and request.approvals_needed > 0
         if ended_elsewhere or state in {State.REJECTED, State.EXPIRED, State.CANCELLED}:
             tx.enqueue(session, request_id=request.id, kind="dm", dedupe_key=f"{request.id}:dm:{state}",
                        data={"to": request.requester})

@@ -8,6 +8,7 @@ from bot.sandbox.slack import ALICE, APPROVALS_CHANNEL, OPS_CHANNEL
 from bot.sandbox.stack import Stack
 
 PROD_MYSQL = "rm-bp1mysqlprod0001"
+DEV_MYSQL = "rm-bp1mysqldev00002"
 FINAL = "rdsbot_request_final"
 
 
@@ -44,3 +45,10 @@ def final_reply(stack: Stack, channel: str, ts: str, timeout: float = 20.0) -> d
 
 def request_id_of(message: dict[str, Any]) -> str:
     return str(((message.get("metadata") or {}).get("event_payload") or {}).get("request_id"))
+
+
+def approve_fully(stack: Stack, card: dict[str, Any], approvers: tuple[str, ...] = ("U0BOB", "U0CAROL")) -> None:
+    """Production clones need two DBAs (policies/approvals.toml): click for each."""
+    for approver in approvers:
+        response = stack.driver.click(approver, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
+        assert response.status == 200

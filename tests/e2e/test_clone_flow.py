@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.sandbox.slack import ALICE, APPROVALS_CHANNEL, BOB
+from bot.sandbox.slack import ALICE, APPROVALS_CHANNEL, BOB, CAROL
 from bot.sandbox.stack import Stack
 from bot.store import audit
 from tests.e2e.flows import FINAL, PROD_MYSQL, approval_message, final_reply, request_clone, request_id_of
@@ -16,8 +16,11 @@ def test_clone_from_request_to_new_instance(stack: Stack) -> None:
     assert request_id.startswith("clone-")
     assert not stack.rds.calls_for("CloneDBInstance"), "nothing runs before approval"
 
-    clicked = stack.driver.click(BOB, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
-    assert clicked.status == 200
+    stack.driver.click(BOB, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
+    counted = stack.slack.wait_for_ephemeral(BOB, timeout=5)
+    assert "1 more needed" in counted["text"], "a production clone needs two approvers"
+    assert not stack.rds.calls_for("CloneDBInstance")
+    stack.driver.click(CAROL, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
 
     final = final_reply(stack, APPROVALS_CHANNEL, card["ts"])
     assert final["metadata"]["event_payload"] == {"request_id": request_id, "state": "succeeded"}
@@ -31,7 +34,7 @@ def test_clone_from_request_to_new_instance(stack: Stack) -> None:
     with stack.runtime.db.session() as session:
         assert audit.verify(session).ok
         events = [e.event for e in audit.events(session, request_id=request_id)]
-    assert events[:4] == ["requested", "approval", "approved", "submitted"]
+    assert events[:5] == ["requested", "approval", "approval", "approved", "submitted"]
     assert "started" in events and "succeeded" in events
     card_now = stack.slack.message(APPROVALS_CHANNEL, card["ts"])
     assert not any(b.get("type") == "actions" for b in card_now["blocks"]), "buttons gone after the decision"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from bot.sandbox.slack import ALICE, APPROVALS_CHANNEL, BOB, CAROL, DAVE, OPS_CHANNEL
 from bot.sandbox.stack import Stack
 from bot.store import audit
-from tests.e2e.flows import PROD_MYSQL, approval_message, final_reply, request_clone, request_id_of
+from tests.e2e.flows import DEV_MYSQL, PROD_MYSQL, approval_message, approve_fully, final_reply, request_clone, request_id_of
 
 
 def _events(stack: Stack, request_id: str) -> list[str]:
@@ -117,7 +117,7 @@ def test_an_api_refusal_ends_in_a_plain_failure_reply_with_the_code(stack: Stack
     stack.rds.inject(action="CloneDBInstance", code="OperationDenied.ZoneResource", status=403)
     request_clone(stack)
     card = approval_message(stack)
-    stack.driver.click(BOB, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
+    approve_fully(stack, card)
     final = final_reply(stack, APPROVALS_CHANNEL, card["ts"])
     assert final["metadata"]["event_payload"]["state"] == "failed"
     assert "OperationDenied.ZoneResource" in final["text"] and "stock" in final["text"]
@@ -128,7 +128,7 @@ def test_throttling_is_retried_and_still_starts_one_clone(stack: Stack) -> None:
     stack.rds.inject(action="CloneDBInstance", code="Throttling.User", status=400, times=2, retry_after_ms=100)
     request_clone(stack)
     card = approval_message(stack)
-    stack.driver.click(BOB, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
+    approve_fully(stack, card)
     final = final_reply(stack, APPROVALS_CHANNEL, card["ts"])
     assert final["metadata"]["event_payload"]["state"] == "succeeded"
     calls = stack.rds.calls_for("CloneDBInstance")
@@ -159,3 +159,44 @@ def test_status_shows_the_timeline_to_the_requester_only(stack: Stack) -> None:
     assert request_id in stranger.text and "requested" not in stranger.text
     approver = stack.driver.slash_command(BOB, f"status {request_id}", channel=OPS_CHANNEL)
     assert "requested" in approver.text
+
+
+def test_with_one_approver_needed_two_simultaneous_clicks_run_one_clone(stack: Stack) -> None:
+    request_clone(stack, instance=DEV_MYSQL)
+    card = approval_message(stack)
+    barrier = threading.Barrier(2)
+
+    def click(user: str) -> None:
+        barrier.wait()
+        stack.driver.click(user, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
+
+    threads = [threading.Thread(target=click, args=(u,)) for u in (BOB, CAROL)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    final_reply(stack, APPROVALS_CHANNEL, card["ts"])
+    assert len(_ok_clones(stack)) == 1
+    late = stack.slack.wait_for_ephemeral(BOB, timeout=5) if stack.slack.ephemerals(BOB) else \
+        stack.slack.wait_for_ephemeral(CAROL, timeout=5)
+    assert "already" in late["text"]
+
+
+def test_a_prod_clone_needs_two_distinct_dbas_and_never_the_requester(stack: Stack) -> None:
+    request_clone(stack)
+    card = approval_message(stack)
+    request_id = request_id_of(card)
+    for user in (BOB, BOB, ALICE):
+        stack.driver.click(user, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
+    stack.slack.wait_for(lambda: len(stack.slack.ephemerals(BOB)) == 2 and stack.slack.ephemerals(ALICE), 5)
+    assert "counts once" in stack.slack.ephemerals(BOB)[1]["text"]
+    assert stack.workflow.get(request_id).state == "pending_approval"
+    assert stack.workflow.approvers_of(request_id) == [BOB]
+    card_now = stack.slack.message(APPROVALS_CHANNEL, card["ts"])
+    assert "1/2 approvals" in str(card_now["blocks"])
+    assert not stack.rds.calls_for("CloneDBInstance")
+    stack.driver.click(CAROL, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
+    final = final_reply(stack, APPROVALS_CHANNEL, card["ts"])
+    assert final["metadata"]["event_payload"]["state"] == "succeeded"
+    assert stack.workflow.approvers_of(request_id) == [BOB, CAROL]
+    assert stack.workflow.get(request_id).approvals_needed == 2

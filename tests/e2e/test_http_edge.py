@@ -6,7 +6,7 @@ import json
 import time
 import urllib.request
 
-from bot.sandbox.slack import ALICE, BOB, OPS_CHANNEL, DeliveryOptions
+from bot.sandbox.slack import ALICE, BOB, CAROL, OPS_CHANNEL, DeliveryOptions
 from bot.sandbox.stack import Stack
 from bot.store import audit
 from tests.e2e.flows import PROD_MYSQL, approval_message, request_clone
@@ -40,6 +40,7 @@ def test_a_replayed_signed_click_acts_once(stack: Stack) -> None:
     first = stack.driver.click(BOB, channel="C0APPROVALS", ts=card["ts"], action_id="approve")
     again = stack.driver.replay(first)
     assert first.status == 200 and again.status == 200
+    stack.driver.click(CAROL, channel="C0APPROVALS", ts=card["ts"], action_id="approve")
     stack.slack.wait_for(lambda: stack.workflow.recent(ALICE)[0].state == "succeeded", 20)
     assert len([c for c in stack.rds.calls_for("CloneDBInstance") if c.status == 200]) == 1
 
