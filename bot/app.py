@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import crashpoints, metrics
 from bot.config import Settings
 from bot.policy import PolicyStore
 from bot.rds.directory import RdsDirectory
@@ -23,6 +24,7 @@ from bot.scheduler.jobs import Jobs
 from bot.scheduler.leader import Leadership, leadership_for
 from bot.store import migrate
 from bot.store.db import Database
+from bot.store.deliveries import DeliveryLog
 from bot.workflow.approvals import ApprovalRulesStore
 from bot.workflow.outbox import OutboxDispatcher
 from bot.workflow.reminders import Reminders
@@ -104,6 +106,7 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
     if missing:
         raise StartupError("missing environment variables: " + ", ".join(missing))
     register_secrets(settings.secret_values())
+    crashpoints.arm(settings.crash_at)
     try:
         policy = PolicyStore(settings.policy_dir)
         rules = ApprovalRulesStore(settings.policy_dir)
@@ -130,17 +133,21 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
                                                      previous=e.previous_version, error=e.error))
     sender = SlackSender(client, approval_channel=settings.approval_channel, workflow=workflow)
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
-    outbox = OutboxDispatcher(db, sender, worker_id=worker_id)
+    outbox = OutboxDispatcher(db, sender, worker_id=worker_id, lease_s=settings.outbox_lease_s)
     workflow.outbox = outbox
     leader = leadership_for(db)
+    metrics.REQUESTS_BY_STATE.count = workflow.counts_by_state
     reminders = Reminders(workflow)
+    deliveries = DeliveryLog(db)
     jobs = Jobs(workflow=workflow, outbox=outbox, leader=leader, poll_interval_s=settings.poll_interval_s,
                 extra=[("policy_reload", policy.reload_if_changed, 2.0, False),
                        ("approval_rules_reload", rules.reload_if_changed, 2.0, False),
-                       ("reminders", reminders.fire_due, 1.0, True)])
+                       ("reminders", reminders.fire_due, 1.0, True),
+                       ("prune_deliveries", deliveries.prune, 600.0, True)])
     listeners = Listeners(workflow=workflow, settings=settings, directory=directory, executor=executor,
                           reminders=reminders)
-    bolt = build_bolt_app(settings, client, listeners, executor=executor, guard=DeliveryGuard())
+    bolt = build_bolt_app(settings, client, listeners, executor=executor,
+                          guard=DeliveryGuard(seen=deliveries.first_time))
     runtime = Runtime(settings=settings, db=db, policy=policy, gateway=gateway, directory=directory,
                       workflow=workflow, outbox=outbox, jobs=jobs, leader=leader, web=None, executor=executor,
                       bolt=bolt)

@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     # A job whose status never reaches an end state is failed after this long, so
     # an unknown or stuck status can never keep a request "running" for ever.
     job_timeout_s: float = Field(default=6 * 3600.0, gt=0, validation_alias="RDSBOT_JOB_TIMEOUT_S")
+    # After a crash mid-call, how long a request may sit in "submitted" before recovery
+    # asks RDS again (default: long enough for every retry of the original call).
+    resubmit_after_s: float | None = Field(default=None, gt=0, validation_alias="RDSBOT_RESUBMIT_AFTER_S")
+    # How long a Slack message may stay claimed by a sender before another takes over.
+    outbox_lease_s: float = Field(default=60.0, gt=0, validation_alias="RDSBOT_OUTBOX_LEASE_S")
+    # Test hook only: the process kills itself (SIGKILL) at this named point, so crash
+    # recovery can be tested deterministically. Never set it in production.
+    crash_at: str | None = Field(default=None, validation_alias="RDSBOT_TEST_CRASH_AT")
     log_level: str = Field(default="INFO", validation_alias="RDSBOT_LOG_LEVEL")
     log_format: str = Field(default="json", validation_alias="RDSBOT_LOG_FORMAT")
 

@@ -6,7 +6,10 @@ apps in one interpreter do not collide.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -51,6 +54,29 @@ OUTBOX_PENDING = Gauge(
     "Slack messages decided but not yet delivered.",
     registry=REGISTRY,
 )
+
+
+class RequestsByState:
+    """Current number of requests per operation and state, read from the database at scrape time."""
+
+    def __init__(self) -> None:
+        self.count: Callable[[], list[tuple[str, str, int]]] | None = None
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily("rdsbot_requests_current", "Requests by operation and current state.",
+                                   labels=["operation", "state"])
+        if self.count is not None:
+            try:
+                rows = self.count()
+            except Exception:  # noqa: BLE001 - a scrape must not fail because the database is busy
+                rows = []
+            for operation, state, number in rows:
+                family.add_metric([operation, state], number)
+        yield family
+
+
+REQUESTS_BY_STATE = RequestsByState()
+REGISTRY.register(REQUESTS_BY_STATE)  # type: ignore[arg-type]
 
 
 def render() -> bytes:

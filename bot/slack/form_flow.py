@@ -156,7 +156,9 @@ class FormFlow:
         if not isinstance(spec, Operation):
             self.on_listing(ack=ack, client=client, user=user, channel=channel, form=form)
             return
-        future = self.executor.submit(self.workflow.submit, spec.name, user=user, channel=channel or user, form=form)
+        view_id = str(view.get("id") or "")[:100] or None
+        future = self.executor.submit(self.workflow.submit, spec.name, user=user, channel=channel or user, form=form,
+                                      submission_key=f"view:{view_id}" if view_id else None)
         try:
             outcome = future.result(timeout=SUBMIT_BUDGET_S)
         except FieldErrors as errors:

@@ -35,6 +35,7 @@ class Request(SQLModel, table=True):
         Index("ix_requests_state", "state"),
         Index("ix_requests_requester", "requester", "created_at"),
         UniqueConstraint("exclusive_key", name="uq_requests_exclusive_key"),
+        UniqueConstraint("submission_key", name="uq_requests_submission_key"),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -75,6 +76,8 @@ class Request(SQLModel, table=True):
     # False when progress is threaded under someone else's message (a reminder),
     # which the bot must then never rewrite as a request card.
     own_thread: bool = Field(default=True)
+    # The modal (view id) the request came from: a duplicated submission finds it.
+    submission_key: str | None = Field(default=None, max_length=200)
 
 
 class Approval(SQLModel, table=True):
@@ -174,3 +177,13 @@ class Reminder(SQLModel, table=True):
     last_run_at: datetime | None = _time_column(nullable=True)
     fired: int = Field(default=0)
     active: bool = Field(default=True)
+
+
+class Delivery(SQLModel, table=True):
+    """A Slack delivery (event id or request signature) already acted on, by any replica."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_seen_at", "seen_at"),)
+
+    key: str = Field(primary_key=True, max_length=200)
+    seen_at: datetime = _time_column(nullable=False)

@@ -20,7 +20,7 @@ from sqlalchemy import func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from bot import metrics
+from bot import crashpoints, metrics
 from bot.store import audit
 from bot.store.db import Database
 from bot.store.models import OutboxMessage, Request
@@ -181,6 +181,8 @@ class OutboxDispatcher:
             log.exception("outbox sender crashed", extra={"outbox_id": row.id})
             self._failed(row, request, f"{type(error).__name__}: {error}", permanent=False)
             return False
+        if row.kind == "final":
+            crashpoints.reached("while_posting_final")
         self._sent(row, request, channel, ts)
         return True
 

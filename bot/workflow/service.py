@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func
 from sqlmodel import select
 
-from bot import operations
+from bot import crashpoints, operations
 from bot.config import Settings
 from bot.operations.base import Context, FieldErrors, Form, Operation, Plan, Progress
 from bot.policy import Decision, PolicyStore
@@ -169,15 +170,35 @@ class Workflow:
         """Every seed rule; raises FieldErrors keyed by block_id."""
         return self.operation(op_name).validate(form, self.context(user))
 
-    def submit(self, op_name: str, *, user: str, channel: str, form: Form) -> Submitted | Denied:
-        """Validate, check policy, and record the request (raises FieldErrors)."""
+    def submit(self, op_name: str, *, user: str, channel: str, form: Form,
+               submission_key: str | None = None) -> Submitted | Denied:
+        """Validate, check policy, and record the request (raises FieldErrors).
+
+        ``submission_key`` (the modal's view id) makes a duplicated submission
+        return the request the first one made instead of making a second.
+        """
         op = self.operation(op_name)
+        if submission_key is not None:
+            earlier = self._submitted_before(submission_key)
+            if earlier is not None:
+                return earlier
         plan = op.validate(form, self.context(user))
         reason = str(form.get("reason") or "").strip()
-        return self.open_request(op, plan, user=user, channel=channel, reason=reason)
+        return self.open_request(op, plan, user=user, channel=channel, reason=reason, submission_key=submission_key)
+
+    def _submitted_before(self, submission_key: str) -> Submitted | Denied | None:
+        with self.db.reader() as session:
+            request = session.exec(select(Request).where(Request.submission_key == submission_key)).first()
+        if request is None:
+            return None
+        decision = self.decide(request.requester, self.operation(request.operation).ram_action, request.resource,
+                               request.tags or None)
+        if request.state == State.DENIED:
+            return Denied(request=request, decision=decision)
+        return Submitted(request=request, decision=decision, requirement=None)
 
     def open_request(self, op: Operation, plan: Plan, *, user: str, channel: str, reason: str,
-                     thread: tuple[str, str] | None = None) -> Submitted | Denied:
+                     thread: tuple[str, str] | None = None, submission_key: str | None = None) -> Submitted | Denied:
         """Record a validated plan as a request, after the policy check.
 
         ``thread`` puts the request's progress under an existing message (a
@@ -217,6 +238,7 @@ class Workflow:
             thread_channel=thread[0] if thread else None,
             thread_ts=thread[1] if thread else None,
             own_thread=thread is None,
+            submission_key=submission_key,
         )
         detail = {
             "operation": op.name,
@@ -243,6 +265,10 @@ class Workflow:
                     tx.enqueue(session, request_id=request.id, kind="reply", dedupe_key=f"{request.id}:opened",
                                data={"event": "opened"})
         except IntegrityError:
+            if submission_key is not None:
+                earlier = self._submitted_before(submission_key)
+                if earlier is not None:
+                    return earlier  # the same modal submitted twice at once: one request
             raise self._busy(op, plan.instance_id, request.exclusive_key) from None
         self._kick()
         if state is State.DENIED:
@@ -349,6 +375,7 @@ class Workflow:
                     outcome = VoteOutcome("counted", f"Your approval is counted; {left} more needed.", request, decision)
         self._kick()
         if outcome.status == "approved" and outcome.request is not None:
+            crashpoints.reached("after_approval")
             self.execute(outcome.request.id)
         return outcome
 
@@ -400,6 +427,7 @@ class Workflow:
         except RdsError as error:
             self._call_failed(request, op, error)
             return
+        crashpoints.reached("after_rds_call")
         self._started(request, op, body)
 
     def _started(self, request: Request, op: Operation, body: Mapping[str, Any]) -> None:
@@ -454,6 +482,7 @@ class Workflow:
             progress = op.probe(self.directory, request.params, request.result, (request.progress or {}).get("memo", {}))
         except RdsError as error:
             return self._poll_error(request, error, now)
+        crashpoints.reached("while_polling")
         if not progress.done and request.submitted_at and now - request.submitted_at > timedelta(seconds=self.settings.job_timeout_s):
             progress = Progress(status=progress.status, done=True, failed=True, error_code="JobTimeout",
                                 error_message=f"The job was still {progress.status} after "
@@ -534,6 +563,14 @@ class Workflow:
                 last = datetime.fromisoformat(checked) if checked else (request.submitted_at or request.updated_at)
                 worst = max(worst, (now - last).total_seconds())
         return worst
+
+    def counts_by_state(self) -> list[tuple[str, str, int]]:
+        """(operation, state, count) for the metrics gauge."""
+        with self.db.reader() as session:
+            rows = session.exec(
+                select(Request.operation, Request.state, func.count()).group_by(Request.operation, Request.state)
+            ).all()
+        return [(str(op), str(state), int(n)) for op, state, n in rows]
 
     def running_ids(self) -> list[str]:
         with self.db.reader() as session:
@@ -659,6 +696,8 @@ class Workflow:
 
     def retry_delay_s(self) -> float:
         """How long until recovery resends a job whose outcome RDS left unknown."""
+        if self.settings.resubmit_after_s is not None:
+            return self.settings.resubmit_after_s
         return self.settings.rds_timeout_s * self.settings.rds_max_attempts + 20
 
     def active(self) -> Sequence[Request]:
