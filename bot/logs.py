@@ -6,12 +6,28 @@ every step of a request can be found with one grep.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from bot.redact import redact, redact_text
+
+_REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+
+@contextmanager
+def bound(request_id: str | None) -> Iterator[None]:
+    """Every log line inside the block carries this request ID."""
+    token = _REQUEST_ID.set(request_id)
+    try:
+        yield
+    finally:
+        _REQUEST_ID.reset(token)
+
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
@@ -26,6 +42,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": redact_text(record.getMessage()),
         }
+        bound_id = _REQUEST_ID.get()
+        if bound_id and "request_id" not in record.__dict__:
+            data["request_id"] = bound_id
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
                 data[key] = redact(value) if isinstance(value, (str, dict, list)) else value

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot import crashpoints, operations
+from bot import crashpoints, logs, operations
 from bot.config import Settings
 from bot.operations.base import Context, FieldErrors, Form, Operation, Plan, Progress
 from bot.policy import Decision, PolicyStore
@@ -413,6 +413,10 @@ class Workflow:
     # --------------------------------------------------------------- execution
     def execute(self, request_id: str) -> None:
         """Claim an approved request and send it to RDS (once, whoever calls)."""
+        with logs.bound(request_id):
+            self._execute(request_id)
+
+    def _execute(self, request_id: str) -> None:
         with self.db.session() as session:
             claimed = tx.move(session, request_id, State.SUBMITTED, actor="rdsbot", event="submitted",
                               sources={State.APPROVED}, submitted_at=utcnow(), attempts=Request.attempts + 1)
@@ -472,6 +476,10 @@ class Workflow:
     # ---------------------------------------------------------------- progress
     def poll(self, request_id: str) -> Progress | None:
         """Look at one running job; post a reply when its status changed."""
+        with logs.bound(request_id):
+            return self._poll(request_id)
+
+    def _poll(self, request_id: str) -> Progress | None:
         with self.db.reader() as session:
             request = session.get(Request, request_id)
         if request is None or request.state != State.RUNNING:

@@ -193,8 +193,7 @@ def test_a_prod_clone_needs_two_distinct_dbas_and_never_the_requester(stack: Sta
     assert any("counts once" in e["text"] for e in stack.slack.ephemerals(BOB))
     assert stack.workflow.get(request_id).state == "pending_approval"
     assert stack.workflow.approvers_of(request_id) == [BOB]
-    card_now = stack.slack.message(APPROVALS_CHANNEL, card["ts"])
-    assert "1/2 approvals" in str(card_now["blocks"])
+    stack.slack.wait_for(lambda: "1/2 approvals" in str(stack.slack.message(APPROVALS_CHANNEL, card["ts"])["blocks"]), 5)
     assert not stack.rds.calls_for("CloneDBInstance")
     stack.driver.click(CAROL, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
     final = final_reply(stack, APPROVALS_CHANNEL, card["ts"])
