@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.operations.base import Context, FieldKind, FieldSpec, Form, Operation, Plan, Progress
+from bot.operations.base import Context, FieldKind, FieldSpec, Form, Meta, Operation, Plan, Progress, instance_field, reason_field
 from bot.operations.checks import engine_name, require_instance
-from bot.operations.rules import INSTANCE_ID, Checker, check_names, check_reason
+from bot.operations.rules import Checker, check_names, check_reason
 from bot.rds.directory import InstanceInfo, RdsDirectory
 from bot.rds.errors import RdsError
 from bot.timeutil import human_bytes
@@ -44,18 +44,10 @@ def allowed_methods(info: InstanceInfo) -> tuple[str, ...]:
 class Backup(Operation):
     """Back up one instance now."""
 
-    name = "backup"
-    title = "Back up an RDS instance"
-    verb = "back up"
-    api_action = "CreateBackup"
-    ram_action = "rds:CreateBackup"
-    approval = "never"
-    takes_client_token = False
-    progress_in_place = True
-    exclusive = True
-    reads = ("rds:DescribeBackupTasks", "rds:DescribeBackups", "rds:DescribeDatabases")
+    meta = Meta.api("backup", "CreateBackup", title="Back up an RDS instance", verb="back up", progress_in_place=True,
+                    exclusive=True, reads=("rds:DescribeBackupTasks", "rds:DescribeBackups", "rds:DescribeDatabases"))
     fields = (
-        FieldSpec("DBInstanceId", "Instance", FieldKind.INSTANCE, required=True, hint="Type to search."),
+        instance_field(),
         FieldSpec("BackupMethod", "Method", FieldKind.SELECT, options=METHODS,
                   hint="Default: Physical (Snapshot for MySQL on cloud disks)."),
         FieldSpec("BackupType", "Type", FieldKind.SELECT, options=TYPES, hint="SQL Server with Physical only."),
@@ -64,13 +56,12 @@ class Backup(Operation):
         FieldSpec("DBName", "Databases", FieldKind.DATABASES, hint="Only with Scope = Selected databases."),
         FieldSpec("BackupRetentionPeriod", "Keep for (days)", FieldKind.NUMBER,
                   hint="7-730, or -1 for long-term. MySQL, or SQL Server selected-database full backups."),
-        FieldSpec("reason", "Reason", FieldKind.LONG_TEXT, max_length=3000, hint="Optional."),
+        reason_field(required=False),
     )
 
     def validate(self, form: Form, ctx: Context) -> Plan:
         c = Checker(form)
-        instance_id = c.text("DBInstanceId", required=True, max_len=64, pattern=INSTANCE_ID,
-                             message="That does not look like an RDS instance ID.", what="The instance")
+        instance_id = c.instance_id()
         method = c.choice("BackupMethod", [v for v, _ in METHODS], what="The method")
         backup_type = c.choice("BackupType", [v for v, _ in TYPES], what="The type")
         strategy = c.choice("BackupStrategy", [v for v, _ in STRATEGIES], what="The scope")

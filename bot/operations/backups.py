@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.operations.base import Context, FieldErrors, FieldKind, FieldSpec, Form, FormSpec
+from bot.operations.base import Context, FieldErrors, FieldKind, FieldSpec, Form, FormSpec, Meta, instance_field
 from bot.operations.checks import engine_name, require_instance
-from bot.operations.rules import INSTANCE_ID, Checker
+from bot.operations.rules import Checker
 from bot.rds.directory import InstanceInfo
 from bot.timeutil import to_api
 
@@ -57,8 +57,7 @@ class ListingQuery(BaseModel):
 
 
 def check_query(c: Checker, form: Form, now: datetime) -> ListingQuery:
-    instance_id = c.text("DBInstanceId", required=True, max_len=64, pattern=INSTANCE_ID,
-                         message="That does not look like an RDS instance ID.", what="The instance")
+    instance_id = c.instance_id()
     start = c.time("StartTime", what="The start")
     end = c.time("EndTime", what="The end")
     region = c.text("CrossBackupRegion", max_len=40, pattern=REGION, message="A region looks like cn-shanghai.",
@@ -79,13 +78,10 @@ def check_query(c: Checker, form: Form, now: datetime) -> ListingQuery:
 class CrossRegionListing(FormSpec):
     """`/rds backups`: the form (only the instance is required) and its checks."""
 
-    name = "backups"
-    title = "Cross-region backups"
-    verb = "list cross-region backups of"
-    ram_action = "rds:DescribeCrossRegionBackups"
-    approval = "never"
+    meta = Meta(name="backups", title="Cross-region backups", verb="list cross-region backups of",
+                ram_action="rds:DescribeCrossRegionBackups")
     fields = (
-        FieldSpec("DBInstanceId", "Instance", FieldKind.INSTANCE, required=True, hint="Type to search."),
+        instance_field(),
         FieldSpec("StartTime", "From (UTC)", FieldKind.TIME, placeholder="2026-11-22T00:00:00Z",
                   hint="Default: 7 days ago."),
         FieldSpec("EndTime", "To (UTC)", FieldKind.TIME, placeholder="2026-11-29T00:00:00Z", hint="Default: now."),

@@ -53,6 +53,18 @@ class FieldSpec:
     engine: str | None = None  # for INSTANCE pickers: only this engine is offered
 
 
+def instance_field(label: str = "Instance", hint: str | None = "Type to search.", *, name: str = "DBInstanceId",
+                   engine: str | None = None) -> FieldSpec:
+    """The instance picker every operation starts with."""
+    return FieldSpec(name, label, FieldKind.INSTANCE, required=True, hint=hint, engine=engine)
+
+
+def reason_field(*, required: bool, hint: str | None = None) -> FieldSpec:
+    """The free-text justification (block_id ``reason``): required where approval may be needed."""
+    return FieldSpec("reason", "Reason", FieldKind.LONG_TEXT, required=required, max_length=3000,
+                     hint=hint or ("Why this is needed; approvers read this." if required else "Optional."))
+
+
 class FieldErrors(Exception):
     """Validation failures keyed by field name (= block_id), in plain words."""
 
@@ -100,21 +112,43 @@ class Context:
     user: str = ""
 
 
+@dataclass(frozen=True)
+class Meta:
+    """What an operation is, in one statement: names, RAM action, approval, behaviour."""
+
+    name: str
+    title: str
+    ram_action: str
+    api_action: str = ""
+    verb: str = ""
+    approval: str = "never"  # "always", "default" (approval rules may waive it) or "never"
+    client_token: bool = False  # the API takes a ClientToken (resending is safe)
+    reads: tuple[str, ...] = ()  # RAM actions the bot's own AccessKey needs besides ram_action
+    progress_in_place: bool = False  # one progress reply edited in place (percentages)
+    exclusive: bool = False  # at most one active request per instance (backups)
+
+    @classmethod
+    def api(cls, name: str, api_action: str, **kwargs: Any) -> Meta:
+        """An operation that calls ``api_action``; its RAM action is ``rds:<api_action>``."""
+        return cls(name=name, api_action=api_action, ram_action=f"rds:{api_action}", **kwargs)
+
+
 class FormSpec(ABC):
     """Anything with a modal: its fields, the RAM action it needs, its validation."""
 
-    name: ClassVar[str]
-    title: ClassVar[str]
-    ram_action: ClassVar[str]
+    meta: ClassVar[Meta]
     fields: ClassVar[tuple[FieldSpec, ...]]
-    verb: ClassVar[str] = "run"
-    # "always", "default" (approval rules may waive it) or "never" (DESIGN.md's table).
-    approval: ClassVar[str] = "never"
+
+    name = property(lambda self: self.meta.name)
+    title = property(lambda self: self.meta.title)
+    ram_action = property(lambda self: self.meta.ram_action)
+    approval = property(lambda self: self.meta.approval)
+    verb = property(lambda self: self.meta.verb or self.meta.name)
 
     @property
     def needs_approval(self) -> bool:
         """Whether a request may wait for approval (then a reason is required)."""
-        return self.approval != "never"
+        return self.meta.approval != "never"
 
     def field(self, name: str) -> FieldSpec:
         for spec in self.fields:
@@ -127,16 +161,13 @@ class FormSpec(ABC):
 
 
 class Operation(FormSpec):
-    """Base class of the operations that start an RDS job; subclasses fill the class attributes."""
+    """Base class of the operations that start an RDS job; subclasses set ``meta`` and ``fields``."""
 
-    api_action: ClassVar[str]
-    takes_client_token: ClassVar[bool] = False
-    # RAM actions the bot's own AccessKey needs besides ram_action (pickers, checks, polling).
-    reads: ClassVar[tuple[str, ...]] = ()
-    # Progress is one reply edited in place (percentages) instead of a reply per change.
-    progress_in_place: ClassVar[bool] = False
-    # At most one active request of this operation per instance (e.g. backups).
-    exclusive: ClassVar[bool] = False
+    api_action = property(lambda self: self.meta.api_action)
+    takes_client_token = property(lambda self: self.meta.client_token)
+    reads = property(lambda self: self.meta.reads)
+    progress_in_place = property(lambda self: self.meta.progress_in_place)
+    exclusive = property(lambda self: self.meta.exclusive)
 
     @abstractmethod
     def validate(self, form: Form, ctx: Context) -> Plan:

@@ -11,21 +11,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.operations.base import Context, FieldKind, FieldSpec, Form, Operation, Plan, Progress, lookup_instance
+from bot.operations.base import Context, FieldKind, FieldSpec, Form, Meta, Operation, Plan, Progress, instance_field, lookup_instance, reason_field
 from bot.operations.checks import check_backup, check_window
-from bot.operations.rules import (
-    INSTANCE_ID,
-    VPC_ID,
-    VSWITCH_ID,
-    ZONE_ID,
-    Checker,
-    api_time,
-    check_description,
-    check_ip,
-    check_names,
-    check_reason,
-    one_of,
-)
+from bot.operations.rules import VPC_ID, VSWITCH_ID, ZONE_ID, Checker, api_time, check_description, check_ip, check_names, check_reason, one_of
 from bot.rds.directory import InstanceInfo, RdsDirectory
 
 PAY_TYPES = (("Postpaid", "Pay-as-you-go (Postpaid)"), ("Prepaid", "Subscription (Prepaid)"), ("Serverless", "Serverless"))
@@ -69,17 +57,10 @@ NETWORK_TYPES = (("VPC", "VPC"), ("Classic", "Classic network"))
 class Clone(Operation):
     """Clone: new instance from a backup set or a point in time (approval always)."""
 
-    name = "clone"
-    title = "Clone an RDS instance"
-    verb = "clone"
-    api_action = "CloneDBInstance"
-    ram_action = "rds:CloneDBInstance"
-    approval = "always"
-    takes_client_token = True
-    reads = ("rds:DescribeBackups", "rds:DescribeBackupPolicy")
+    meta = Meta.api("clone", "CloneDBInstance", title="Clone an RDS instance", approval="always", client_token=True,
+                    reads=("rds:DescribeBackups", "rds:DescribeBackupPolicy"))
     fields = (
-        FieldSpec("DBInstanceId", "Source instance", FieldKind.INSTANCE, required=True,
-                  hint="The instance whose data is cloned. Type to search."),
+        instance_field("Source instance", "The instance whose data is cloned. Type to search."),
         FieldSpec("BackupId", "Backup set", FieldKind.BACKUP,
                   hint="Restore from this backup set, or leave empty and give a point in time below."),
         FieldSpec("RestoreTime", "Point in time (UTC)", FieldKind.TIME, placeholder="2026-11-28T16:00:00Z",
@@ -88,8 +69,7 @@ class Clone(Operation):
         FieldSpec("Period", "Subscription unit", FieldKind.SELECT, options=PERIODS, hint="Prepaid only."),
         FieldSpec("UsedTime", "Subscription length", FieldKind.NUMBER,
                   hint="Prepaid only: 1-3 years or 1-9 months."),
-        FieldSpec("reason", "Reason", FieldKind.LONG_TEXT, required=True, max_length=3000,
-                  hint="Why this clone is needed; approvers read this."),
+        reason_field(required=True),
         FieldSpec("DBInstanceClass", "Instance class", section="optional", placeholder="e.g. mysql.n2.medium.2c",
                   hint="Default: the source's class."),
         FieldSpec("DBInstanceStorage", "Storage (GB)", FieldKind.NUMBER, section="optional",
@@ -115,9 +95,7 @@ class Clone(Operation):
 
     def validate(self, form: Form, ctx: Context) -> Plan:
         c = Checker(form)
-        instance_id = c.text("DBInstanceId", required=True, max_len=64, pattern=INSTANCE_ID,
-                             message="That does not look like an RDS instance ID (e.g. rm-bp1abc...).",
-                             what="The source instance")
+        instance_id = c.instance_id(what="The source instance")
         backup_id = c.text("BackupId", max_len=64, pattern=_BACKUP_ID, message="A backup set ID is a number.",
                            what="The backup set")
         restore_time = c.time("RestoreTime", now=ctx.now, what="The point in time")

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.operations.base import Context, FieldKind, FieldSpec, Form, FormValue, Operation, Plan, Progress
+from bot.operations.base import Context, FieldKind, FieldSpec, Form, FormValue, Meta, Operation, Plan, Progress, instance_field, reason_field
 from bot.operations.checks import check_backup, check_window, require_instance
-from bot.operations.rules import DB_NAME, INSTANCE_ID, Checker, api_time, check_reason, one_of
+from bot.operations.rules import DB_NAME, Checker, api_time, check_reason, one_of
 from bot.rds.directory import InstanceInfo, RdsDirectory
 from bot.rds.errors import RdsError
 
@@ -98,18 +98,13 @@ def parse_db_names(c: Checker, value: FormValue, renames: str | None) -> dict[st
 class Copy(Operation):
     """Copy databases between two SQL Server instances (approval always)."""
 
-    name = "copy"
-    title = "Copy SQL Server databases"
-    verb = "copy databases to"
-    api_action = "CopyDatabaseBetweenInstances"
-    ram_action = "rds:CopyDatabaseBetweenInstances"
-    approval = "always"
-    takes_client_token = False
-    reads = ("rds:DescribeDatabases", "rds:DescribeDBInstanceTDE", "rds:DescribeBackups", "rds:DescribeBackupPolicy")
+    meta = Meta.api("copy", "CopyDatabaseBetweenInstances", title="Copy SQL Server databases", approval="always",
+                    verb="copy databases to", reads=("rds:DescribeDatabases", "rds:DescribeDBInstanceTDE",
+                                                      "rds:DescribeBackups", "rds:DescribeBackupPolicy"))
     fields = (
-        FieldSpec("DBInstanceId", "Source instance (SQL Server)", FieldKind.INSTANCE, required=True, engine="SQLServer"),
-        FieldSpec("TargetDBInstanceId", "Target instance (SQL Server)", FieldKind.INSTANCE, required=True,
-                  engine="SQLServer", hint="Same region. Its databases are never overwritten."),
+        instance_field("Source instance (SQL Server)", engine="SQLServer"),
+        instance_field("Target instance (SQL Server)", "Same region. Its databases are never overwritten.",
+                       name="TargetDBInstanceId", engine="SQLServer"),
         FieldSpec("DbNames", "Databases to copy", FieldKind.DATABASES, required=True,
                   hint="From the source. They keep their names unless renamed below."),
         FieldSpec("TargetDbNames", "New names on the target", FieldKind.LONG_TEXT,
@@ -120,15 +115,13 @@ class Copy(Operation):
                   hint="yyyy-MM-ddTHH:mm:ssZ, inside the retention window. Not together with a backup set."),
         FieldSpec("SyncUserPrivilege", "Copy users and privileges", FieldKind.SELECT, options=PRIVILEGES,
                   hint="Yes: target users with a source user's name also get its privileges."),
-        FieldSpec("reason", "Reason", FieldKind.LONG_TEXT, required=True, max_length=3000),
+        reason_field(required=True),
     )
 
     def validate(self, form: Form, ctx: Context) -> Plan:
         c = Checker(form)
-        source_id = c.text("DBInstanceId", required=True, max_len=64, pattern=INSTANCE_ID,
-                           message="That does not look like an RDS instance ID.", what="The source")
-        target_id = c.text("TargetDBInstanceId", required=True, max_len=64, pattern=INSTANCE_ID,
-                           message="That does not look like an RDS instance ID.", what="The target")
+        source_id = c.instance_id(what="The source")
+        target_id = c.instance_id("TargetDBInstanceId", what="The target")
         if source_id and target_id and source_id == target_id:
             c.fail("TargetDBInstanceId", "Pick a different instance than the source.")
         renames = c.text("TargetDbNames", max_len=5000, what="The new names")

@@ -14,9 +14,9 @@ from datetime import timedelta
 from typing import Any
 
 from bot.operations import table_meta
-from bot.operations.base import Context, FieldKind, FieldSpec, Form, Operation, Plan, Progress
+from bot.operations.base import Context, FieldKind, FieldSpec, Form, Meta, Operation, Plan, Progress, instance_field, reason_field
 from bot.operations.checks import require_instance
-from bot.operations.rules import INSTANCE_ID, Checker, api_time, check_reason
+from bot.operations.rules import Checker, api_time, check_reason
 from bot.operations.table_meta import TableMetaError
 from bot.rds.directory import InstanceInfo, RdsDirectory
 from bot.rds.errors import RdsError
@@ -32,17 +32,10 @@ SETTLE_POLLS = 3
 class Restore(Operation):
     """Cross-region restore into an existing instance (approval by default: it writes data)."""
 
-    name = "restore"
-    title = "Restore from a cross-region backup"
-    verb = "restore into"
-    api_action = "RestoreDdrTable"
-    ram_action = "rds:RestoreDdrTable"
-    approval = "default"
-    takes_client_token = True
-    reads = ("rds:DescribeCrossRegionBackups", "rds:DescribeDatabases")
+    meta = Meta.api("restore", "RestoreDdrTable", title="Restore from a cross-region backup", verb="restore into",
+                    approval="default", client_token=True, reads=("rds:DescribeCrossRegionBackups", "rds:DescribeDatabases"))
     fields = (
-        FieldSpec("DBInstanceId", "Instance to restore into", FieldKind.INSTANCE, required=True,
-                  hint="An existing instance; restored items are added to it under their new names."),
+        instance_field("Instance to restore into", "An existing instance; restored items are added under their new names."),
         FieldSpec("RestoreType", "Restore from", FieldKind.SELECT, required=True, options=RESTORE_TYPES),
         FieldSpec("BackupId", "Cross-region backup set", FieldKind.CROSS_BACKUP,
                   hint="For 'From a cross-region backup set'."),
@@ -56,21 +49,19 @@ class Restore(Operation):
         FieldSpec("TableMeta", "Advanced: TableMeta JSON", FieldKind.LONG_TEXT, max_length=3000,
                   placeholder='[{"type":"db","name":"orders","newname":"orders_r","tables":[]}]',
                   hint="Instead of the lines above: the API's raw TableMeta."),
-        FieldSpec("reason", "Reason", FieldKind.LONG_TEXT, required=True, max_length=3000),
+        reason_field(required=True),
     )
 
     def validate(self, form: Form, ctx: Context) -> Plan:
         c = Checker(form)
-        target_id = c.text("DBInstanceId", required=True, max_len=64, pattern=INSTANCE_ID,
-                           message="That does not look like an RDS instance ID.", what="The instance")
+        target_id = c.instance_id()
         restore_type = c.choice("RestoreType", [v for v, _ in RESTORE_TYPES], required=True, what="Restore from")
         backup_id = c.text("BackupId", max_len=20, pattern=CROSS_BACKUP_ID,
                            message="A cross-region backup set ID is a number.", what="The backup set")
         restore_time = c.time("RestoreTime", now=ctx.now, what="The point in time")
         region = c.text("SourceRegion", max_len=40, pattern=REGION, message="A region looks like cn-shanghai.",
                         what="The source region")
-        source_name = c.text("SourceDBInstanceName", max_len=64, pattern=INSTANCE_ID,
-                             message="That does not look like an RDS instance ID.", what="The source instance")
+        source_name = c.instance_id("SourceDBInstanceName", what="The source instance", required=False)
         check_reason(c, required=True)
         if restore_type == "0":
             if backup_id is None and c.ok("BackupId"):

@@ -74,6 +74,11 @@ class Checker:
             return None
         return value
 
+    def instance_id(self, name: str = "DBInstanceId", *, what: str = "The instance", required: bool = True) -> str | None:
+        """An RDS instance ID (format only; the live checks are in checks.require_instance)."""
+        return self.text(name, required=required, max_len=64, pattern=INSTANCE_ID,
+                         message="That does not look like an RDS instance ID (e.g. rm-bp1abc...).", what=what)
+
     def choice(self, name: str, allowed: Iterable[str], *, required: bool = False, what: str = "This field") -> str | None:
         allowed = list(allowed)
         value = self.raw(name)

@@ -59,6 +59,21 @@ def from_json(text: str) -> list[dict[str, Any]]:
     return validate(data)
 
 
+def _item(entry: Any, kind: str, where: str, taken: set[str]) -> tuple[str, str]:
+    """(name, newname) of one db or table entry; ``taken`` collects new names to catch duplicates."""
+    if not isinstance(entry, dict):
+        raise TableMetaError(f"{where} must be an object like {{\"type\": \"{kind}\", \"name\": ..., \"newname\": ...}}.")
+    if entry.get("type", kind) != kind:
+        raise TableMetaError(f"{where}: 'type' must be \"{kind}\".")
+    name = _check_name(entry.get("name"), f"{where}: 'name'")
+    newname = _check_name(entry.get("newname"), f"{where} ({name}): 'newname'")
+    if newname.lower() in taken:
+        what = "database" if kind == "db" else "table"
+        raise TableMetaError(f"{where} ({name}): the new {what} name {newname!r} is used twice.")
+    taken.add(newname.lower())
+    return name, newname
+
+
 def validate(data: Any) -> list[dict[str, Any]]:
     """Shape, names and duplicate new names; returns a clean copy."""
     if not isinstance(data, list) or not data:
@@ -68,32 +83,14 @@ def validate(data: Any) -> list[dict[str, Any]]:
     clean: list[dict[str, Any]] = []
     new_dbs: set[str] = set()
     for i, entry in enumerate(data, 1):
-        where = f"Entry {i}"
-        if not isinstance(entry, dict):
-            raise TableMetaError(f"{where} must be an object like {{\"type\": \"db\", \"name\": ..., \"newname\": ...}}.")
-        if entry.get("type", "db") != "db":
-            raise TableMetaError(f"{where}: 'type' must be \"db\".")
-        name = _check_name(entry.get("name"), f"{where}: 'name'")
-        newname = _check_name(entry.get("newname"), f"{where} ({name}): 'newname'")
-        if newname.lower() in new_dbs:
-            raise TableMetaError(f"{where} ({name}): the new database name {newname!r} is used twice.")
-        new_dbs.add(newname.lower())
+        name, newname = _item(entry, "db", f"Entry {i}", new_dbs)
         tables = entry.get("tables", [])
         if not isinstance(tables, list):
-            raise TableMetaError(f"{where} ({name}): 'tables' must be a list.")
-        clean_tables = []
+            raise TableMetaError(f"Entry {i} ({name}): 'tables' must be a list.")
         new_tables: set[str] = set()
+        clean_tables = []
         for j, table in enumerate(tables, 1):
-            twhere = f"{where} ({name}), table {j}"
-            if not isinstance(table, dict):
-                raise TableMetaError(f"{twhere} must be an object with 'name' and 'newname'.")
-            if table.get("type", "table") != "table":
-                raise TableMetaError(f"{twhere}: 'type' must be \"table\".")
-            tname = _check_name(table.get("name"), f"{twhere}: 'name'")
-            tnew = _check_name(table.get("newname"), f"{twhere} ({tname}): 'newname'")
-            if tnew.lower() in new_tables:
-                raise TableMetaError(f"{twhere} ({tname}): the new table name {tnew!r} is used twice.")
-            new_tables.add(tnew.lower())
+            tname, tnew = _item(table, "table", f"Entry {i} ({name}), table {j}", new_tables)
             clean_tables.append({"type": "table", "name": tname, "newname": tnew})
         clean.append({"type": "db", "name": name, "newname": newname, "tables": clean_tables})
     return clean
