@@ -54,6 +54,7 @@ class Runtime:
     executor: ThreadPoolExecutor
     bolt: Any = None
     ready: threading.Event = field(default_factory=threading.Event)
+    _stopping: bool = False
     server: Any = None
 
     def start(self) -> None:
@@ -74,9 +75,15 @@ class Runtime:
     def serve_forever(self) -> None:
         if self.server is None:
             self.listen()
-        self.server.run()
+        try:
+            self.server.run()
+        except (OSError, ValueError):
+            # stop() closed the listening socket under the running loop: that is the way out.
+            if not self._stopping:
+                raise
 
     def stop(self) -> None:
+        self._stopping = True
         self.ready.clear()
         if self.server is not None:
             self.server.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import signal
 import sys
-import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -69,10 +68,7 @@ def serve() -> None:
         raise typer.Exit(2) from None
     host, port = runtime.listen()
     runtime.start()
-    stop = threading.Event()
-
     def _stop(*_: object) -> None:
-        stop.set()
         runtime.stop()
 
     signal.signal(signal.SIGTERM, _stop)
@@ -85,11 +81,7 @@ def serve() -> None:
         typer.echo(f"rdsbot: Socket Mode connected; health on http://{host}:{port}/healthz", err=True)
     else:
         typer.echo(f"rdsbot: listening on http://{host}:{port}/slack/events", err=True)
-    try:
-        runtime.serve_forever()
-    except OSError:
-        if not stop.is_set():
-            raise
+    runtime.serve_forever()
 
 
 @app.command()

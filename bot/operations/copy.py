@@ -33,6 +33,7 @@ REFUSED_PAIRS = {
 }
 _RENAME = re.compile(r"^\s*([^\s:>-][^:>]*?)\s*(?:->|:|=)\s*(\S+)\s*$")
 SYSTEM_DBS = {"master", "model", "msdb", "tempdb", "distribution"}
+NOTHING_YET_POLLS = 2  # polls without any target database before the task history is consulted
 
 
 def version_number(engine_version: str) -> float:
@@ -44,6 +45,8 @@ def version_number(engine_version: str) -> float:
 def parse_db_names(c: Checker, value: FormValue, renames: str | None) -> dict[str, str] | None:
     """DbNames as {source: target}: from a multi-select, a JSON map, or 'a, b -> b2' text."""
     mapping: dict[str, str] = {}
+    if isinstance(value, list) and len(value) == 1 and re.search(r"[{,:]|->", value[0]):
+        value = value[0]  # typed text (a JSON map or "a, b -> b2") that came through as one item
     if isinstance(value, list):
         mapping = {name: name for name in value}
     elif value:
@@ -100,7 +103,8 @@ class Copy(Operation):
 
     meta = Meta.api("copy", "CopyDatabaseBetweenInstances", title="Copy SQL Server databases", approval="always",
                     verb="copy databases to", reads=("rds:DescribeDatabases", "rds:DescribeDBInstanceTDE",
-                                                      "rds:DescribeBackups", "rds:DescribeBackupPolicy"))
+                                                      "rds:DescribeBackups", "rds:DescribeBackupPolicy",
+                                                      "rds:DescribeHistoryTasks"))
     fields = (
         instance_field("Source instance (SQL Server)", engine="SQLServer"),
         instance_field("Target instance (SQL Server)", "Same region. Its databases are never overwritten.",
@@ -215,7 +219,14 @@ class Copy(Operation):
         states = [f"{w}: {statuses.get(w.lower(), 'Waiting')}" for w in wanted]
         if all(statuses.get(w.lower()) == "Running" for w in wanted):
             return Progress(status="; ".join(states), done=True, result={"Databases": wanted})
-        return Progress(status="; ".join(states), memo={"seen": now_seen})
+        polls = int(memo.get("polls", 0)) + 1
+        if not now_seen and polls >= NOTHING_YET_POLLS and memo.get("submitted_at"):
+            # Nothing appeared yet: ask the task history whether RDS gave up on the copy.
+            failed = directory.failed_tasks(target_id, since=datetime.fromisoformat(str(memo["submitted_at"])))
+            if failed:
+                return Progress(status="Failed", done=True, failed=True, error_code="CopyFailed",
+                                error_message=f"RDS reports the copy onto {target_id} failed ({failed[0]}).")
+        return Progress(status="; ".join(states), memo={"seen": now_seen, "polls": polls})
 
     def outcome(self, params: Mapping[str, Any], result: Mapping[str, Any]) -> str:
         pairs = ", ".join(s if s == t else f"{s} → {t}" for s, t in self._targets(params).items())

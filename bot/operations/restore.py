@@ -82,6 +82,9 @@ class Restore(Operation):
         target = require_instance(c, ctx, target_id)
         c.done()
         assert target is not None and meta is not None
+        if target.read_only_ids:
+            c.fail("DBInstanceId", f"{target.id} has read-only instances ({', '.join(target.read_only_ids[:3])}); "
+                                   "RDS does not restore databases into it.")
         into_source = source_name == target.id if restore_type == "1" else True
         if restore_type == "0" and backup_id is not None:
             self._check_backup_set(c, ctx, target, int(backup_id))
@@ -92,6 +95,7 @@ class Restore(Operation):
         self._check_names_free(c, ctx.directory, target, meta, self._meta_field(form))
         c.done()
         params: dict[str, Any] = {
+            "RegionId": target.region_id or None,  # the destination region (a DR instance lives elsewhere)
             "DBInstanceId": target.id,
             "RestoreType": restore_type,
             "BackupId": backup_id,
@@ -139,6 +143,9 @@ class Restore(Operation):
             c.fail("BackupId", f"{cross_backup_id} is not a cross-region backup set of {target.id}.")
         elif match.failed:
             c.fail("BackupId", f"Backup set {cross_backup_id} failed; pick another.")
+        elif match.method == "L":
+            c.fail("BackupId", f"Backup set {cross_backup_id} is a logical backup, which cannot restore databases "
+                               "or tables; pick a physical one.")
 
     @staticmethod
     def _check_names_free(c: Checker, directory: RdsDirectory, target: InstanceInfo, meta: list[dict[str, Any]],

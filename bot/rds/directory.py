@@ -43,6 +43,7 @@ class InstanceInfo(BaseModel):
     pay_type: str = ""
     lock_mode: str = ""
     instance_type: str = ""  # Primary | Readonly | Guard | Temp
+    read_only_ids: list[str] = []  # read-only instances hanging off this one
     tags: dict[str, str] | None = None  # None = could not be read
 
     @property
@@ -132,6 +133,8 @@ def instance_from_api(item: dict[str, Any], tags: dict[str, str] | None = None) 
         pay_type=item.get("PayType") or "",
         lock_mode=item.get("LockMode") or "",
         instance_type=item.get("DBInstanceType") or "",
+        read_only_ids=[str(r.get("DBInstanceId")) for r in _items(item, "ReadOnlyDBInstanceIds", "ReadOnlyDBInstanceId")
+                       if isinstance(r, dict) and r.get("DBInstanceId")],
         tags=tags,
     )
 
@@ -263,6 +266,20 @@ class RdsDirectory:
     def backup_tasks(self, instance_id: str, *, job_id: str | None = None) -> list[BackupTask]:
         """Backup jobs, live (progress and "is one running?" checks)."""
         return _backup_tasks(self.gateway, instance_id, job_id=job_id)
+
+    def failed_tasks(self, instance_id: str, *, since: datetime) -> list[str]:
+        """Failed tasks on an instance since a moment (DescribeHistoryTasks), newest first, described."""
+        from bot.timeutil import to_api, utcnow
+
+        body = self.gateway.call("DescribeHistoryTasks", {
+            "InstanceId": instance_id, "Status": "Failed", "PageSize": 10,
+            "FromStartTime": to_api(since), "ToStartTime": to_api(utcnow()),
+        })
+        items = body.get("Items") or []
+        if isinstance(items, dict):
+            items = items.get("Items") or []
+        return [f"{i.get('TaskType') or 'task'} {i.get('TaskId') or ''} {i.get('ReasonCode') or ''}".strip()
+                for i in items if isinstance(i, dict)]
 
     def tde_databases(self, instance_id: str) -> set[str]:
         return self._cached(("tde", instance_id), lambda: _tde_databases(self.gateway, instance_id))

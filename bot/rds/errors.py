@@ -179,4 +179,40 @@ CATALOGUE: dict[str, Entry] = {
     "InvalidTime.Format": Entry("The time range is not valid.", "StartTime"),
     "CrossBackupNotSupport": Entry("This region does not support cross-region backups."),
     "InvalidPage.notFound": Entry("That page does not exist."),
+    # Edition pairs, snapshots, cold storage, recovery models (copy and restore)
+    "BackupRestoreNotSupported.BasicHA": Entry("RDS cannot copy between a Basic and a High-availability edition.",
+                                               "TargetDBInstanceId"),
+    "BackupRestoreNotSupported.HADedicatedAlwaysOn": Entry(
+        "RDS cannot copy from High-availability to a dedicated cluster or AlwaysOn edition.", "TargetDBInstanceId"),
+    "BackupRestoreNotSupported.ShareDedicatedAlwaysOn": Entry(
+        "RDS cannot copy from a shared instance to a dedicated, AlwaysOn or High-availability edition.",
+        "TargetDBInstanceId"),
+    "CurrentRecoveryModelNotSupportThisAction": Entry(
+        "A database's recovery model (e.g. SIMPLE) does not allow this; switch it to FULL first.", "DbNames"),
+    "Forbidden.SnapshotRecovery": Entry("Snapshot backups cannot restore part of an instance.", "BackupId"),
+    "OperationDenied.SnapshotBackupSet": Entry("A snapshot backup set can only go to an instance with snapshot backups.",
+                                               "BackupId"),
+    "OperationDenied.RestoreTime": Entry("That point in time needs a snapshot-backup target instance.", "RestoreTime"),
+    "InvalidParamTableMeta.RestoreTime": Entry("The backup chain does not cover that point in time.", "RestoreTime"),
+    "InvalidRestoreTimeSpecified": Entry("A database was in cold storage at that time; pick another point in time.",
+                                         "RestoreTime"),
+    "InvalidRestoreDB": Entry("A database is in cold storage and cannot be restored now.", "DbNames"),
+    # Clone and request shape
+    "IncorrectTargetClasscode": Entry("That instance class does not support this operation.", "DBInstanceClass"),
+    "InvalidDBInstanceClass.NotFound": Entry("No such instance class.", "DBInstanceClass"),
+    "InvalidDBInstanceDescription.Format": Entry("The new instance's name is not valid.", "DBInstanceDescription"),
+    "InvalidDBInstanceEngineType.Format": Entry("The instance's engine does not support this operation.", "DBInstanceId"),
+    "InvalidTargetDBInstanceName.Format": Entry("The target instance ID is not valid.", "TargetDBInstanceId"),
+    "InvalidVpcParameter": Entry("The VPC, vSwitch or IP address is not valid.", "VSwitchId"),
+    "RequiredParam.NotFound": Entry("A required parameter is missing (a backup set or a point in time?).", "BackupId"),
+    "Parameters.Invalid": Entry("The parameters do not go together (e.g. a backup set and a point in time).", "RestoreTime"),
+    "InvalidParameterCombination": Entry("These parameters cannot be given together."),
+    "InvalidParameters.Format": Entry("A parameter is not in the expected format."),
+    # The bot's own credentials and requests
+    "IncompleteSignature": Entry("The bot's request signature was incomplete (a bot or SDK problem)."),
+    "InvalidTimeStamp.Expired": Entry("The bot's clock is more than 15 minutes off; RDS refused the request."),
+    "InvalidTimeStamp.Format": Entry("The bot sent a malformed timestamp."),
+    "SignatureNonceUsed": Entry("RDS saw this request's nonce before (a replayed request)."),
+    "InvalidAction.NotFound": Entry("RDS does not know this API action (SDK and bot out of step?)."),
+    "InvalidVersion": Entry("RDS does not know this API version."),
 }

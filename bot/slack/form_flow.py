@@ -135,7 +135,7 @@ class FormFlow:
         if kind is FieldKind.CROSS_BACKUP:
             now = utcnow()
             page = self.directory.cross_region_backups(instance, start=now - PICKER_WINDOW, end=now, page_size=100)
-            sets = [b for b in page.items if not b.failed and query in str(b.id)]
+            sets = [b for b in page.items if not b.failed and b.method != "L" and query in str(b.id)]
             return [modals.option(str(b.id), messages.cross_backup_label(b)) for b in sets[:100]]
         if kind is FieldKind.DATABASES:
             names = [d.name for d in self.directory.databases(instance) if query in d.name.lower()]

@@ -301,7 +301,7 @@ def listing(result: Listing) -> Message:
                 f" · {scope} · {human_bytes(item.size)} · {status} · restorable in {escape(regions)}")
         if with_buttons:
             block = _section(line, block_id=f"xrb|{q.instance_id}|{item.id}")
-            if not item.failed:
+            if not item.failed and item.method != "L":  # logical sets cannot restore databases
                 block["accessory"] = {"type": "button", "action_id": Action.RESTORE_FROM_BACKUP, "value": str(item.id),
                                       "text": {"type": "plain_text", "text": "Restore from this"}}
             blocks.append(block)
@@ -310,7 +310,7 @@ def listing(result: Listing) -> Message:
     if lines:
         for start in range(0, len(lines), 12):
             blocks.append(_section("\n".join(lines[start:start + 12])))
-        usable = [i for i in page.items if not i.failed][:100]
+        usable = [i for i in page.items if not i.failed and i.method != "L"][:100]
         if usable:
             blocks.append({"type": "actions", "block_id": f"xrb|{q.instance_id}", "elements": [{
                 "type": "static_select", "action_id": Action.RESTORE_FROM_BACKUP,

@@ -39,7 +39,7 @@ class ReminderFlow:
         channel = str(body.get("channel_id") or "")[:32]
         first = args[0].lower() if args else ""
         if first in {"", "help"}:
-            respond(text=f"Backup reminders: {USAGE}", response_type="ephemeral")
+            respond(text=f"Backup reminders: {escape(USAGE)}", response_type="ephemeral")
         elif first == "list":
             respond(text=messages.reminder_list(self.reminders.list(channel=channel)), response_type="ephemeral")
         elif first in {"delete", "remove", "rm"}:
@@ -48,7 +48,7 @@ class ReminderFlow:
                 return
             respond(text=_result_text(self.reminders.delete(user=user, reminder_id=args[1])), response_type="ephemeral")
         elif not INSTANCE_ID.match(args[0]):
-            respond(text=f"`{escape(args[0][:64])}` is not an instance ID. {USAGE}", response_type="ephemeral")
+            respond(text=f"`{escape(args[0][:64])}` is not an instance ID. {escape(USAGE)}", response_type="ephemeral")
         else:
             result = self.reminders.create(user=user, channel=channel, instance_id=args[0], words=args[1:],
                                            default_tz=self._zone_of(client, user))

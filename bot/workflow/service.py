@@ -131,8 +131,9 @@ class Workflow:
             raise KeyError(name)
         return op
 
-    def resource_of(self, instance_id: str) -> str:
-        return instance_arn(self.settings.region_id, self.settings.account_id, instance_id)
+    def resource_of(self, instance_id: str, region: str | None = None) -> str:
+        """The instance's ARN, in its own region when known (a DR instance lives elsewhere)."""
+        return instance_arn(region or self.settings.region_id, self.settings.account_id, instance_id)
 
     def decide(self, user: str, action: str, resource: str, tags: Mapping[str, str] | None) -> Decision:
         engine = self.policy.current()
@@ -204,7 +205,8 @@ class Workflow:
         ``thread`` puts the request's progress under an existing message (a
         reminder's "Back up now") instead of a new one.
         """
-        resource = self.resource_of(plan.instance_id)
+        region = (plan.instance.region_id if plan.instance is not None else "") or self.settings.region_id
+        resource = self.resource_of(plan.instance_id, region)
         tags = plan.instance.tags if plan.instance is not None else None
         decision = self.decide(user, op.ram_action, resource, tags)
         requirement = self.requirement(op, resource, tags)
@@ -221,7 +223,7 @@ class Workflow:
             state=state.value,
             requester=user,
             channel_id=channel,
-            region_id=self.settings.region_id,
+            region_id=region,
             instance_id=plan.instance_id,
             resource=resource,
             params=plan.params,
@@ -487,7 +489,9 @@ class Workflow:
         op = self.operation(request.operation)
         now = utcnow()
         try:
-            progress = op.probe(self.directory, request.params, request.result, (request.progress or {}).get("memo", {}))
+            memo = {**(request.progress or {}).get("memo", {}),
+                    "submitted_at": (request.submitted_at or request.created_at).isoformat()}
+            progress = op.probe(self.directory, request.params, request.result, memo)
         except RdsError as error:
             return self._poll_error(request, error, now)
         crashpoints.reached("while_polling")
