@@ -59,6 +59,9 @@ class Runtime:
 
     def start(self) -> None:
         """Start background work; /healthz turns 200 when this returns."""
+        warm = getattr(self.gateway, "warm", None)
+        if warm is not None:
+            threading.Thread(target=warm, name="sdk-warm-up", daemon=True).start()
         self.outbox.start()
         self.jobs.start()
         self.ready.set()

@@ -63,6 +63,10 @@ class SdkGateway:
             log.warning("DEBUG=sdk ignored: it would log request signatures")
             os.environ["DEBUG"] = os.environ["DEBUG"].replace("sdk", "")
 
+    def warm(self) -> None:
+        """Import the SDK and build the client now, so the first user does not wait ~2 s for it."""
+        self._sdk()
+
     def _sdk(self) -> Any:
         with self._lock:
             if self._client is None:
