@@ -141,7 +141,7 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
                                                       previous=e.previous_version, error=e.error))
     rules.subscribe(lambda e: workflow.record_reload("approval_rules", ok=e.ok, version=e.version,
                                                      previous=e.previous_version, error=e.error))
-    sender = SlackSender(client, approval_channel=settings.approval_channel, workflow=workflow)
+    sender = SlackSender(build_client(settings, outbox=True), approval_channel=settings.approval_channel, workflow=workflow)
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     outbox = OutboxDispatcher(db, sender, worker_id=worker_id, lease_s=settings.outbox_lease_s)
     workflow.outbox = outbox
@@ -161,5 +161,6 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
     runtime = Runtime(settings=settings, db=db, policy=policy, gateway=gateway, directory=directory,
                       workflow=workflow, outbox=outbox, jobs=jobs, leader=leader, web=None, executor=executor,
                       bolt=bolt)
-    runtime.web = WebApp(bolt, ready=lambda: runtime.ready.is_set() and jobs.running)
+    signing = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    runtime.web = WebApp(bolt, ready=lambda: runtime.ready.is_set() and jobs.running, signing_secret=signing)
     return runtime

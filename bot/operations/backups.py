@@ -51,7 +51,7 @@ class ListingQuery(BaseModel):
         form = {"DBInstanceId": instance, "StartTime": start, "EndTime": end, "CrossBackupRegion": region or None,
                 "PageSize": size}
         query = check_query(Checker(form), form, now)
-        if not page.isdigit() or not 1 <= int(page) <= 10_000:
+        if not re.fullmatch(r"[0-9]{1,5}", page) or not 1 <= int(page) <= 10_000:
             raise FieldErrors({"DBInstanceId": "That page does not exist."})
         return query.model_copy(update={"page": int(page)})
 
@@ -64,7 +64,11 @@ def check_query(c: Checker, form: Form, now: datetime) -> ListingQuery:
                     what="The region")
     size = c.choice("PageSize", [v for v, _ in PAGE_SIZES], what="The page size") or "30"
     end = end or now
-    start = start or end - timedelta(days=DEFAULT_DAYS)
+    try:
+        start = start or end - timedelta(days=DEFAULT_DAYS)
+    except OverflowError:
+        c.fail("EndTime", "That end time is not plausible.")
+        start = end
     if c.ok("StartTime") and c.ok("EndTime"):
         if start >= end:
             c.fail("EndTime", "The end must be after the start.")

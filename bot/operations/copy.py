@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.operations.base import Context, FieldKind, FieldSpec, Form, FormValue, Meta, Operation, Plan, Progress, instance_field, reason_field
 from bot.operations.checks import check_backup, check_window, require_instance
-from bot.operations.rules import DB_NAME, Checker, api_time, check_reason, one_of
+from bot.operations.rules import DB_NAME, Checker, api_time, check_reason, load_json, one_of
 from bot.rds.directory import InstanceInfo, RdsDirectory
 from bot.rds.errors import RdsError
 
@@ -53,9 +53,9 @@ def parse_db_names(c: Checker, value: FormValue, renames: str | None) -> dict[st
         text = value.strip()
         if text.startswith("{"):
             try:
-                data = json.loads(text)
-            except json.JSONDecodeError as error:
-                c.fail("DbNames", f"Not a valid JSON map: {error.msg}.")
+                data = load_json(text, max_depth=1)
+            except ValueError as error:
+                c.fail("DbNames", f"Not a valid JSON map: {error}.")
                 return None
             if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
                 c.fail("DbNames", 'The JSON must map names to names, like {"erp": "erp_copy"}.')

@@ -8,6 +8,7 @@ raise all errors at once, so the user fixes everything in one round.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -24,6 +25,8 @@ DB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.$-]{0,63}$")
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff"
 DESCRIPTION = re.compile(rf"^[A-Za-z{_CJK}][A-Za-z0-9{_CJK}_-]{{1,254}}$")
 MAX_TEXT = 3000
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100  # RDS has no backups outside this; it also keeps date maths safe
+MAX_JSON_DEPTH = 8
 MAX_NAMES = 100
 _VPC_RANGES = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
@@ -130,7 +133,11 @@ class Checker:
             return None
         if re.fullmatch(r"\d{9,11}", value):
             # A datetimepicker sends epoch seconds.
-            parsed = datetime.fromtimestamp(int(value), tz=UTC)
+            try:
+                parsed = datetime.fromtimestamp(int(value), tz=UTC)
+            except (OverflowError, OSError, ValueError):
+                self.fail(name, f"{what} is not a plausible time.")
+                return None
         else:
             candidate = value.replace(" ", "T", 1)
             if re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", candidate):
@@ -142,6 +149,9 @@ class Checker:
             except ValueError:
                 self.fail(name, f"{what} must be UTC in the form yyyy-MM-ddTHH:mm:ssZ, e.g. 2026-11-28T16:00:00Z.")
                 return None
+        if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+            self.fail(name, f"{what} {to_api(parsed)} is not a plausible time (years {EARLIEST_YEAR}-{LATEST_YEAR}).")
+            return None
         if now is not None and parsed > now:
             self.fail(name, f"{what} {to_api(parsed)} is in the future.")
             return None
@@ -221,3 +231,30 @@ def one_of(c: Checker, first: str, second: str, *, first_value: object, second_v
         c.fail(first, f"Give {what}.")
     elif first_value not in (None, "") and second_value not in (None, ""):
         c.fail(second, f"Give {what}, not both.")
+
+
+def load_json(text: str, *, max_depth: int = MAX_JSON_DEPTH) -> object:
+    """json.loads for user input: bounded nesting and number sizes, one error type (ValueError)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            escaped = not escaped and char == "\\"
+            if char == '"' and not escaped:
+                in_string = False
+            continue
+        if char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > max_depth:
+                raise ValueError(f"nested more than {max_depth} levels deep")
+        elif char in "]}":
+            depth -= 1
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{error.msg} at line {error.lineno}, column {error.colno}") from None
+    except (RecursionError, ValueError) as error:  # e.g. Python's limit on digits in an integer
+        raise ValueError(str(error)[:100]) from None

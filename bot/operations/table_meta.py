@@ -12,6 +12,8 @@ import json
 import re
 from typing import Any
 
+from bot.operations.rules import load_json
+
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_$.-]{0,63}$")
 MAX_ITEMS = 500
 
@@ -53,9 +55,9 @@ def from_lines(text: str) -> list[dict[str, Any]]:
 def from_json(text: str) -> list[dict[str, Any]]:
     """The API's raw TableMeta JSON, checked entry by entry."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise TableMetaError(f"Not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}.") from None
+        data = load_json(text)
+    except ValueError as error:
+        raise TableMetaError(f"Not valid JSON: {error}.") from None
     return validate(data)
 
 

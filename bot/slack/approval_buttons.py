@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot.slack import messages, modals
 from bot.slack.forms import form_values
 from bot.slack.ids import Block
-from bot.slack.replies import click, metadata, tell
+from bot.slack.replies import acting_user, click, metadata, tell
 from bot.slack.text import escape
 from bot.workflow.service import VoteOutcome, Workflow
 
@@ -58,7 +58,7 @@ class ApprovalButtons:
 
     def submit_reason(self, ack: Ack, body: dict[str, Any]) -> None:
         view = body.get("view") or {}
-        user = str((body.get("user") or {}).get("id") or "")[:32]
+        user = acting_user(body) or ""
         request_id = str(metadata(view).get("request_id") or "")[:64]
         reason = str(form_values(view).get(Block.REASON) or "").strip()
         if not reason:

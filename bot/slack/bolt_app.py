@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from bot import metrics
 from bot.config import Settings
 from bot.slack.listeners import Listeners
+from bot.slack.replies import acting_user
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +57,35 @@ class DeliveryGuard:
         return next()
 
 
+def known_users_only(req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+    """Refuse a payload whose acting user is not a Slack user ID (e.g. "role:dba").
+
+    Policy subjects include roles and groups; a request must never be able to
+    claim to be one. Events without a user (url_verification) pass through.
+    """
+    body = req.body if isinstance(req.body, dict) else {}
+    claims_user = "user_id" in body or "user" in body
+    if claims_user and acting_user(body) is None:
+        metrics.SLACK_REQUESTS.labels("bad_user").inc()
+        log.warning("request with a malformed user id refused")
+        return BoltResponse(status=400, body="unknown user")
+    return next()
+
+
 def _header(req: BoltRequest, name: str) -> str | None:
     values = req.headers.get(name) or []
     return values[0] if values else None
 
 
 def _delivery_key(req: BoltRequest) -> str | None:
-    event_id = (req.body or {}).get("event_id") if isinstance(req.body, dict) else None
+    body = req.body if isinstance(req.body, dict) else {}
+    event_id = body.get("event_id")
     if event_id:
         return f"event:{event_id}"
+    # One user gesture = one trigger_id, however often (and however signed) it is delivered.
+    trigger_id = body.get("trigger_id")
+    if trigger_id:
+        return f"trigger:{trigger_id}"
     signature = _header(req, "x-slack-signature")
     return f"sig:{signature}" if signature else None
 
@@ -91,6 +112,7 @@ def build_bolt_app(
         ssl_check_enabled=True,
     )
     app.use(guard)
+    app.use(known_users_only)
     listeners.register(app)
 
     @app.error

@@ -27,7 +27,7 @@ from bot.rds.directory import BackupInfo, RdsDirectory
 from bot.rds.errors import RdsError
 from bot.slack import messages, modals
 from bot.slack.forms import form_values, selected
-from bot.slack.replies import CHANNEL_ID, metadata, tell
+from bot.slack.replies import CHANNEL_ID, acting_user, metadata, tell
 from bot.slack.text import escape
 from bot.timeutil import human_bytes, human_time, utcnow
 from bot.workflow.service import Denied, Submitted, Workflow
@@ -35,6 +35,7 @@ from bot.workflow.service import Denied, Submitted, Workflow
 log = logging.getLogger(__name__)
 
 SUBMIT_BUDGET_S = 2.2  # what a view_submission may spend before answering "checking..."
+OPTIONS_BUDGET_S = 2.2  # a block_suggestion must be answered within Slack's 3 s too
 PICKER_WINDOW = timedelta(days=30)
 
 
@@ -68,7 +69,7 @@ class FormFlow:
                 respond(text=f":warning: I could not open the form ({escape(str(code))}).", response_type="ephemeral")
             return
         if instance:
-            user = str(body.get("user_id") or (body.get("user") or {}).get("id") or "")
+            user = acting_user(body) or ""
             self.show_source(client, opened["view"], instance, user, spec)
 
     def source_picked(self, body: dict[str, Any], client: WebClient) -> None:
@@ -78,7 +79,7 @@ class FormFlow:
         instance = selected(view, "DBInstanceId")
         if spec is None or not instance:
             return
-        self.show_source(client, view, instance, str((body.get("user") or {}).get("id") or ""), spec)
+        self.show_source(client, view, instance, acting_user(body) or "", spec)
 
     def show_source(self, client: WebClient, view: dict[str, Any], instance_id: str, user: str, spec: FormSpec) -> None:
         if not INSTANCE_ID.match(instance_id):
@@ -118,8 +119,13 @@ class FormFlow:
             return
         field = spec.field(action_id)
         instance = selected(view, "DBInstanceId") or metadata(view).get("instance")
+        future = self.executor.submit(self._options, field.kind, field.engine, str(instance or ""), query)
         try:
-            ack(options=self._options(field.kind, field.engine, str(instance or ""), query))
+            ack(options=future.result(timeout=OPTIONS_BUDGET_S))
+        except FutureTimeout:
+            # RDS is slow: answer in time; the lookup finishes and fills the cache for the next keystroke.
+            log.info("options lookup over budget", extra={"action_id": action_id})
+            ack(options=[])
         except RdsError as error:
             log.warning("options lookup failed", extra={"action_id": action_id, "code": error.code})
             ack(options=[])
@@ -146,7 +152,7 @@ class FormFlow:
     def submit(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         view = body.get("view") or {}
         spec = spec_of_view(view)
-        user = str((body.get("user") or {}).get("id") or "")[:32]
+        user = acting_user(body) or ""
         if spec is None:
             ack(response_action="update", view=modals.message_modal("Not available", "This operation is not available."))
             return

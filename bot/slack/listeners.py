@@ -25,7 +25,7 @@ from bot.slack.form_flow import FormFlow
 from bot.slack.ids import COMMAND, Action, Callback
 from bot.slack.listing import BackupListing
 from bot.slack.reminder_flow import ReminderFlow
-from bot.slack.replies import just_ack
+from bot.slack.replies import acting_user, just_ack
 from bot.slack.text import escape
 from bot.workflow.reminders import Reminders
 from bot.workflow.service import Workflow
@@ -65,7 +65,7 @@ class Listeners:
     def ack_command(self, ack: Ack, body: dict[str, Any]) -> None:
         """Answer at once: help and status inline; everything else after the ack."""
         command = parse(body.get("text"))
-        user = str(body.get("user_id") or "")[:32]
+        user = acting_user(body) or ""
         if command.name == "help":
             prefix = f"I don't know `{escape(command.unknown)}`.\n" if command.unknown else ""
             ack(text=prefix + messages.HELP)

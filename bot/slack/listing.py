@@ -8,6 +8,7 @@ checked again (rules and policy) on every click.
 from __future__ import annotations
 
 import logging
+import re
 from concurrent.futures import Executor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
@@ -20,7 +21,7 @@ from bot.operations.base import FieldErrors
 from bot.operations.rules import INSTANCE_ID
 from bot.slack import messages
 from bot.slack.form_flow import FormFlow, errors_for
-from bot.slack.replies import block_id_of, click, tell
+from bot.slack.replies import acting_user, block_id_of, click, tell
 from bot.slack.text import escape
 from bot.workflow.service import Denied, Listing, Workflow
 
@@ -38,7 +39,7 @@ class BackupListing:
         self.forms = forms
 
     def command(self, body: dict[str, Any], client: WebClient, respond: Respond, instance: str | None) -> None:
-        user = str(body.get("user_id") or "")[:32]
+        user = acting_user(body) or ""
         if instance is None or not INSTANCE_ID.match(instance):
             assert self.forms is not None
             notes = [f":warning: `{escape(instance[:64])}` is not an instance ID."] if instance else []
@@ -64,6 +65,10 @@ class BackupListing:
         except FutureTimeout:
             ack(response_action="clear")
             future.add_done_callback(lambda f: self._post_late(client, channel, user, f))
+            return
+        except Exception:  # noqa: BLE001 - the user must get an answer whatever broke
+            log.exception("listing failed", extra={"user": user})
+            ack(response_action="errors", errors={"DBInstanceId": "Something went wrong on the bot's side; try again."})
             return
         ack(response_action="clear")
         message = self._render(result)
@@ -93,7 +98,7 @@ class BackupListing:
         backup_id, user, channel = click(body)
         parts = block_id_of(body).split("|")
         instance = parts[1] if len(parts) > 1 and INSTANCE_ID.match(parts[1]) else None
-        if not backup_id.isdigit():
+        if not re.fullmatch(r"[0-9]{1,18}", backup_id):
             tell(client, channel, user, "That is not a cross-region backup set.")
             return
         assert self.forms is not None

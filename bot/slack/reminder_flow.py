@@ -15,7 +15,7 @@ from bot import operations
 from bot.operations.base import FieldErrors
 from bot.operations.rules import INSTANCE_ID
 from bot.slack import messages
-from bot.slack.replies import click, message_ts, tell
+from bot.slack.replies import acting_user, click, message_ts, tell
 from bot.slack.text import escape
 from bot.workflow.reminders import Reminders, ReminderResult
 from bot.workflow.schedules import USAGE
@@ -35,7 +35,7 @@ class ReminderFlow:
         self._lock = threading.Lock()
 
     def command(self, body: dict[str, Any], client: WebClient, respond: Respond, args: list[str]) -> None:
-        user = str(body.get("user_id") or "")[:32]
+        user = acting_user(body) or ""
         channel = str(body.get("channel_id") or "")[:32]
         first = args[0].lower() if args else ""
         if first in {"", "help"}:

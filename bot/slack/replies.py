@@ -18,6 +18,20 @@ from slack_sdk.errors import SlackApiError
 log = logging.getLogger(__name__)
 
 CHANNEL_ID = re.compile(r"^[CDG][A-Z0-9]{2,20}$")
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+
+def acting_user(body: dict[str, Any]) -> str | None:
+    """The Slack user behind a request, or None when the payload names none.
+
+    Only a real Slack user ID passes: a payload claiming to be ``role:dba`` or
+    ``usergroup:S0DBA`` must never be mistaken for a policy subject.
+    """
+    raw = body.get("user_id")
+    if raw is None:
+        user = body.get("user")
+        raw = user.get("id") if isinstance(user, dict) else None
+    return raw if isinstance(raw, str) and USER_ID.match(raw) else None
 
 
 def click(body: dict[str, Any]) -> tuple[str, str, str]:
@@ -27,7 +41,7 @@ def click(body: dict[str, Any]) -> tuple[str, str, str]:
     value = action.get("value")
     if value is None and isinstance(action.get("selected_option"), dict):
         value = action["selected_option"].get("value")
-    user = str((body.get("user") or {}).get("id") or "")[:32]
+    user = acting_user(body) or ""
     channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or "")[:32]
     return str(value or "")[:300], user, channel
 

@@ -70,8 +70,10 @@ class SlackSender:
                 found = self._search(self._anchor_channel(request, _op(request)), message, request)
             elif message.kind == "reminder":
                 found = self._search(str(message.data.get("channel")), message, None)
+            elif message.kind == "dm" and request is not None:
+                found = self._search(self._dm_channel(str(message.data.get("to") or request.requester)), message, request)
             else:
-                return None  # updates and DMs are harmless to repeat
+                return None  # updates are harmless to repeat
         except SlackApiError as error:
             log.info("could not look for an earlier delivery", extra={"error": _error(error)})
             return None
@@ -183,7 +185,7 @@ class SlackSender:
         except SlackApiError as error:
             code = _error(error)
             metrics.SLACK_ERRORS.labels(method, code).inc()
-            raise SendError(code, permanent=code in PERMANENT) from None
+            raise SendError(code, permanent=code in PERMANENT, retry_after_s=_retry_after(error)) from None
         except (OSError, TimeoutError) as error:
             metrics.SLACK_ERRORS.labels(method, type(error).__name__).inc()
             raise SendError(f"{type(error).__name__}: {error}") from None
@@ -194,6 +196,19 @@ def _op(request: Request) -> Operation:
     if op is None:
         raise SendError(f"unknown operation {request.operation}", permanent=True)
     return op
+
+
+def _retry_after(error: SlackApiError) -> float | None:
+    """Slack's Retry-After (seconds) on a 429, if it sent one."""
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    for key, value in dict(headers).items():
+        if str(key).lower() == "retry-after":
+            try:
+                return float(value[0] if isinstance(value, list) else value)
+            except (TypeError, ValueError):
+                return None
+    return None
 
 
 def _error(error: SlackApiError) -> str:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App, BoltRequest
+from slack_sdk.signature import SignatureVerifier
 
 from bot import metrics
 
@@ -22,11 +24,16 @@ EVENTS_PATH = "/slack/events"
 
 
 class WebApp:
-    """Routes ``POST /slack/events`` to Bolt, ``GET /healthz`` and ``GET /metrics``."""
+    """Routes ``POST /slack/events`` to Bolt, ``GET /healthz`` and ``GET /metrics``.
 
-    def __init__(self, bolt: App, *, ready: Callable[[], bool]) -> None:
+    The signature is checked on the raw bytes before anything is parsed, so an
+    unsigned caller gets a 401 and costs no JSON parsing at all.
+    """
+
+    def __init__(self, bolt: App, *, ready: Callable[[], bool], signing_secret: str | None = None) -> None:
         self.bolt = bolt
         self.ready = ready
+        self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -62,6 +69,11 @@ class WebApp:
         if environ.get("CONTENT_TYPE"):
             headers["content-type"] = [environ["CONTENT_TYPE"]]
         query = environ.get("QUERY_STRING", "")
+        # Slack's own SSL check is unsigned; Bolt answers it without running anything.
+        ssl_check = "json" not in (environ.get("CONTENT_TYPE") or "") and "ssl_check=1" in body.split("&")
+        if self.verifier is not None and not ssl_check and not self._signed(body, headers):
+            metrics.SLACK_REQUESTS.labels("unsigned").inc()
+            return _respond(start_response, 401, "invalid request signature")
         try:
             response = self.bolt.dispatch(BoltRequest(body=body, query=query, headers=headers))
         except Exception:  # noqa: BLE001 - malformed input must be a 4xx, never a crash
@@ -77,6 +89,15 @@ class WebApp:
         payload = (response.body or "").encode("utf-8")
         start_response(_status_line(status), out_headers + [("Content-Length", str(len(payload)))])
         return [payload]
+
+
+    def _signed(self, body: str, headers: dict[str, list[str]]) -> bool:
+        assert self.verifier is not None
+        timestamp = (headers.get("x-slack-request-timestamp") or [""])[0]
+        signature = (headers.get("x-slack-signature") or [""])[0]
+        if not re.fullmatch(r"\d{1,12}", timestamp) or not signature:
+            return False
+        return bool(self.verifier.is_valid(body=body, timestamp=timestamp, signature=signature))
 
 
 def _status_line(status: int) -> str:

@@ -153,6 +153,7 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = _time_column(nullable=False)
     sent_at: datetime | None = _time_column(nullable=True)
+    not_before: datetime | None = _time_column(nullable=True)  # after a failure: backoff or Retry-After
 
 
 class Reminder(SQLModel, table=True):

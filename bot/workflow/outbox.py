@@ -115,12 +115,11 @@ class OutboxDispatcher:
             due = []
             now = utcnow()
             for row in rows:
-                if row.state == "pending" and row.attempts and row.claimed_at is not None:
-                    # A failed send waits 2, 4, 8... seconds (at most a minute) before the next try.
-                    if now - row.claimed_at < timedelta(seconds=min(2 ** row.attempts, 60)):
-                        if row.request_id:
-                            blocked.add(row.request_id)
-                        continue
+                if row.state == "pending" and row.not_before is not None and row.not_before > now:
+                    # Waiting after a failure; later messages of its request wait behind it.
+                    if row.request_id:
+                        blocked.add(row.request_id)
+                    continue
                 rid = row.request_id
                 if rid is not None:
                     # Keep per-request order: only the oldest unsent message may go.
@@ -175,7 +174,7 @@ class OutboxDispatcher:
             found = self.sender.find_sent(row, request) if row.attempts > 1 else None
             channel, ts = found if found is not None else self.sender.send(row, request)
         except SendError as error:
-            self._failed(row, request, str(error), permanent=error.permanent)
+            self._failed(row, request, str(error), permanent=error.permanent, retry_after_s=error.retry_after_s)
             return False
         except Exception as error:  # noqa: BLE001 - any sender bug must not lose the message
             log.exception("outbox sender crashed", extra={"outbox_id": row.id})
@@ -221,14 +220,18 @@ class OutboxDispatcher:
                 audit.append(session, request_id=row.request_id, event="final_posted", actor="rdsbot",
                              state=request.state if request else None, detail={"channel": channel, "ts": ts})
 
-    def _failed(self, row: OutboxMessage, request: Request | None, error: str, *, permanent: bool) -> None:
+    def _failed(self, row: OutboxMessage, request: Request | None, error: str, *, permanent: bool,
+                retry_after_s: float | None = None) -> None:
         dead = permanent or row.attempts >= MAX_ATTEMPTS
+        # 2, 4, 8... seconds (at most a minute), or longer if Slack said so.
+        wait = max(min(2 ** row.attempts, 60), retry_after_s or 0)
         with self.db.session() as session:
             mine = session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.worker_id)  # type: ignore[arg-type]
                 .where(OutboxMessage.state == "sending")
-                .values(state="dead" if dead else "pending", last_error=error[:500], claimed_at=utcnow())
+                .values(state="dead" if dead else "pending", last_error=error[:500], claimed_at=utcnow(),
+                        not_before=utcnow() + timedelta(seconds=wait))
                 .execution_options(synchronize_session=False)
             )
             if mine.rowcount != 1:  # type: ignore[attr-defined]

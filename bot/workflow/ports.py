@@ -13,11 +13,15 @@ from bot.store.models import OutboxMessage, Request
 
 
 class SendError(Exception):
-    """A message could not be delivered; ``permanent`` says retrying will not help."""
+    """A message could not be delivered; ``permanent`` says retrying will not help.
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    ``retry_after_s`` is how long Slack asked us to wait (HTTP 429 Retry-After).
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after_s: float | None = None) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.retry_after_s = retry_after_s
 
 
 class Sender(Protocol):

@@ -9,6 +9,7 @@ restart — finds the state already moved and does nothing.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,6 +41,7 @@ from bot.workflow.states import ACTIVE, State
 log = logging.getLogger(__name__)
 
 APPROVE_ACTION = "rdsbot:Approve"
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 MAX_SUBMIT_ATTEMPTS = 5
 MAX_NOT_FOUND_POLLS = 5
 
@@ -137,6 +139,10 @@ class Workflow:
 
     def decide(self, user: str, action: str, resource: str, tags: Mapping[str, str] | None) -> Decision:
         engine = self.policy.current()
+        if not USER_ID.match(user or ""):
+            # Only people are asked about: a caller can never pose as a role or a group.
+            return Decision(allowed=False, subject=str(user)[:64], action=action, resource=resource,
+                            tags=dict(tags) if tags is not None else None, policy_version=engine.version, rule=None)
         candidates = sorted(engine.referenced_usergroups())
         groups = self.groups.groups_of(user, candidates) if candidates else []
         return engine.decide(user, action, resource, tags=tags, groups=groups)
@@ -344,14 +350,20 @@ class Workflow:
             already = session.exec(
                 select(Approval).where(Approval.request_id == request.id, Approval.approver == user)
             ).first()
-            if already is not None:
+            if already is not None and (approve or already.decision == "reject"):
                 return VoteOutcome("duplicate", f"You already {already.decision}d this request; it counts once.", request)
-            try:
-                with session.begin_nested():
-                    session.add(Approval(request_id=request.id, approver=user, decision="approve" if approve else "reject",
-                                         reason=reason, policy_version=decision.policy_version, created_at=utcnow()))
-            except IntegrityError:
-                return VoteOutcome("duplicate", "Your decision was already recorded; it counts once.", request)
+            if already is not None:
+                # An approver may change their mind towards safety: approve, then reject.
+                already.decision, already.reason, already.created_at = "reject", reason, utcnow()
+                session.add(already)
+            else:
+                try:
+                    with session.begin_nested():
+                        session.add(Approval(request_id=request.id, approver=user,
+                                             decision="approve" if approve else "reject", reason=reason,
+                                             policy_version=decision.policy_version, created_at=utcnow()))
+                except IntegrityError:
+                    return VoteOutcome("duplicate", "Your decision was already recorded; it counts once.", request)
             if not approve:
                 moved = tx.move(session, request.id, State.REJECTED, actor=user, event="rejected",
                                 detail={"reason": reason, "decision": decision_record(decision)})

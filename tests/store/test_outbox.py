@@ -93,7 +93,9 @@ def _drain(dispatcher: OutboxDispatcher, rounds: int = 50) -> None:
 
 
 def _age_claim(db: Database, outbox_id: int, seconds: float) -> None:
+    """Move a row's claim (and its retry wait) ``seconds`` into the past."""
     raw_set_time(db, "outbox", "claimed_at", utcnow() - timedelta(seconds=seconds), "id = :id", id=outbox_id)
+    raw_set_time(db, "outbox", "not_before", utcnow() - timedelta(seconds=seconds), "id = :id", id=outbox_id)
 
 
 # -- order ----------------------------------------------------------------------------------------
