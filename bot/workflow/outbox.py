@@ -223,8 +223,8 @@ class OutboxDispatcher:
     def _failed(self, row: OutboxMessage, request: Request | None, error: str, *, permanent: bool,
                 retry_after_s: float | None = None) -> None:
         dead = permanent or row.attempts >= MAX_ATTEMPTS
-        # 2, 4, 8... seconds (at most a minute), or longer if Slack said so.
-        wait = max(min(2 ** row.attempts, 60), retry_after_s or 0)
+        # 1, 2, 4... seconds (at most a minute), or longer if Slack said so.
+        wait = max(min(2 ** (row.attempts - 1), 60), retry_after_s or 0)
         with self.db.session() as session:
             mine = session.execute(
                 update(OutboxMessage)

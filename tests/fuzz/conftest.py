@@ -298,6 +298,9 @@ def send_signed(fs: FuzzStack, body: bytes, content_type: str | None = "applicat
 
 
 def interactive_body(payload: Any) -> bytes:
+    if isinstance(payload, dict) and isinstance(payload.get("trigger_id"), str):
+        # Each gesture Slack delivers has its own trigger_id; the bot treats a repeated one as a retry.
+        payload = {**payload, "trigger_id": f"{time.monotonic_ns()}.{payload['trigger_id'][:40]}"}
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 

@@ -168,6 +168,9 @@ def world(fuzz_stack: FuzzStack) -> World:
 
 
 def encode(kind: str, payload: Any) -> tuple[bytes, str]:
+    if kind != "interactive" and isinstance(payload, dict) and isinstance(payload.get("trigger_id"), str):
+        # Every delivery of a new gesture has its own trigger_id (the bot dedupes on it).
+        payload = {**payload, "trigger_id": f"{time.monotonic_ns()}.fuzz.{payload['trigger_id'][:20]}"}
     if kind == "form":
         fields = payload if isinstance(payload, dict) else {"payload": payload}
         return form_body(mutate.as_form_fields(fields)), FORM

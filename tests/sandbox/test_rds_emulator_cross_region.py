@@ -203,13 +203,26 @@ def test_failed_restore_leaves_the_target_running_without_the_databases(rds_sdk:
     assert "p2" not in {d.name for d in rds_fresh.databases(MYSQL_DR_SHANGHAI)}
 
 
+class Ago:
+    """A time relative to when the test runs (not to when the module was imported)."""
+
+    def __init__(self, delta: timedelta) -> None:
+        self.delta = delta
+
+    def __str__(self) -> str:
+        return format_time(datetime.now(UTC) - self.delta)
+
+    def __neg__(self) -> "Ago":
+        return Ago(-self.delta)
+
+
 OK0 = {"DBInstanceId": MYSQL_DR_SHANGHAI, "RestoreType": "0", "BackupId": "$OK", "TableMeta": meta(("payments", "p1"))}
 OK1 = {
     "DBInstanceId": MYSQL_DR_SHANGHAI,
     "RestoreType": "1",
     "SourceRegion": HANGZHOU,
     "SourceDBInstanceName": MYSQL_PROD,
-    "RestoreTime": format_time(NOW - timedelta(hours=3)),
+    "RestoreTime": Ago(timedelta(hours=3)),
     "TableMeta": meta(("payments", "p1")),
 }
 RESTORE_CASES: list[tuple[str, dict[str, Any], str, int]] = [
@@ -273,7 +286,7 @@ RESTORE_CASES: list[tuple[str, dict[str, Any], str, int]] = [
     ("malformed RestoreTime", {**OK1, "RestoreTime": "2024-03-05"}, "InvalidRestoreTime.Format", 400),
     (
         "RestoreTime in the future",
-        {**OK1, "RestoreTime": format_time(NOW + timedelta(hours=1))},
+        {**OK1, "RestoreTime": Ago(-timedelta(hours=1))},
         "InvalidRestoreTime.Format",
         400,
     ),
@@ -293,13 +306,13 @@ RESTORE_CASES: list[tuple[str, dict[str, Any], str, int]] = [
     ),
     (
         "before the oldest set",
-        {**OK1, "RestoreTime": format_time(NOW - timedelta(days=6, hours=12))},
+        {**OK1, "RestoreTime": Ago(timedelta(days=6, hours=12))},
         "InvalidBackup.NotFound",
         404,
     ),
     (
         "logs not shipped yet",
-        {**OK1, "RestoreTime": format_time(NOW - timedelta(minutes=1))},
+        {**OK1, "RestoreTime": Ago(timedelta(minutes=1))},
         "InvalidBinlog.NotFound",
         404,
     ),
@@ -348,7 +361,7 @@ def named_sets(rds_emu: RdsEmulator) -> dict[str, str]:
 def test_restore_refusals(
     rds_sdk: Any, rds: Any, rds_emu: RdsEmulator, named_sets: dict[str, str], query: dict, code: str, status: int
 ) -> None:
-    query = {k: named_sets.get(v, v) for k, v in query.items()}
+    query = {k: str(v) if isinstance(v, Ago) else named_sets.get(v, v) for k, v in query.items()}
     error = rds_sdk.error(rds_sdk.raw, rds, "RestoreDdrTable", query)
     assert (error.code, error.status_code) == (code, status), error.data["Message"]
     assert rds_emu.jobs("RestoreDdrTable") == []
