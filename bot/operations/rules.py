@@ -149,6 +149,7 @@ class Checker:
             except ValueError:
                 self.fail(name, f"{what} must be UTC in the form yyyy-MM-ddTHH:mm:ssZ, e.g. 2026-11-28T16:00:00Z.")
                 return None
+        parsed = parsed.replace(microsecond=0)  # every API time has whole seconds
         if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
             self.fail(name, f"{what} {to_api(parsed)} is not a plausible time (years {EARLIEST_YEAR}-{LATEST_YEAR}).")
             return None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,9 +138,9 @@ def expected(board: Board, start: dict[str, tuple[str, set[str]]], voters: dict[
              sequence: list[tuple[str, Any, Any, str]]) -> dict[str, tuple[str, set[str]]]:
     """(state, approvers) of each target after ``sequence``, as the contract says.
 
-    A person's first decision on a request is their only one (the bot answers a later click with "you
-    already approved"); so a DBA who approved cannot reject afterwards (see
-    test_a_dba_who_approved_can_still_reject for that question).
+    A person's approval counts once (a second click is answered "you already approved"), but a DBA
+    who approved may still reject while the request is pending: a change of mind towards safety
+    (test_a_dba_who_approved_can_still_reject).
     """
     model = {name: (state, set(approvers)) for name, (state, approvers) in start.items()}
     voted = {name: set(v) for name, v in voters.items()}
@@ -156,9 +157,9 @@ def expected(board: Board, start: dict[str, tuple[str, set[str]]], voters: dict[
                 state = "approved" if len(approvers) >= target.needed else state
             elif kind == "cancel" and user == target.requester:
                 state = "cancelled"
-            elif (kind == "reject_dialog" and user in DBAS and user != target.requester and reason.strip()
-                  and user not in voted[name]):
+            elif kind == "reject_dialog" and user in DBAS and user != target.requester and reason.strip():
                 state = "rejected"
+                approvers = approvers - {user}  # their approval became a rejection
             model[name] = (state, approvers)
     return model
 
@@ -169,6 +170,24 @@ def snapshot(fs: FuzzStack, board: Board) -> dict[str, tuple[str, set[str]]]:
         request = fs.workflow.get(target.rid)
         out[name] = (request.state, set(fs.workflow.approvers_of(target.rid)))
     return out
+
+
+def _settled_snapshot(fs: FuzzStack, board: Board, want: dict[str, tuple[str, set[str]]],
+                      timeout: float = 5.0) -> dict[str, tuple[str, set[str]]]:
+    """The board once it matches the model, or as it is after ``timeout``.
+
+    Clicks are handled after their ack, on the bot's worker threads; on a loaded
+    machine the last one may still be running when the drain returns.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        got = snapshot(fs, board)
+        matches = all(
+            ((got[n][0] in APPROVED_OR_LATER) if want[n][0] == "approved" else got[n][0] == want[n][0])
+            and got[n][1] == want[n][1] for n in want)
+        if matches or time.monotonic() > deadline:
+            return got
+        time.sleep(0.05)
 
 
 def _all_votes(fs: FuzzStack, rid: str) -> list[tuple[str, str]]:
@@ -198,7 +217,7 @@ def play(fs: FuzzStack, board: Board, sequence: list[tuple[str, Any, Any, str]],
             TALLY.count(prop, f"model_{state}")
         elif approvers != start[name][1]:
             TALLY.count(prop, "model_counted_vote")
-    got = snapshot(fs, board)
+    got = _settled_snapshot(fs, board, want)
     approved_ids = {board.targets[n].rid for n, (state, _) in want.items() if state == "approved"}
     writes = rds_writes_since(fs, mark)
     for call in writes:
