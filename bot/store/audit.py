@@ -69,6 +69,12 @@ def event_hash(
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+def hash_of(row: AuditEvent) -> str:
+    """The hash a row must carry: over all its fields and its predecessor's hash."""
+    return event_hash(seq=row.seq, request_id=row.request_id, event=row.event, state=row.state, actor=row.actor,
+                      ts=row.ts, detail=row.detail, prev_hash=row.prev_hash)
+
+
 def append(
     session: Session,
     *,
@@ -86,33 +92,21 @@ def append(
         head = AuditHead(id=1, seq=0, hash=GENESIS)
         session.add(head)
         session.flush()
-    clean = json.loads(canonical(redact(detail or {})))
-    ts = utcnow()
-    seq = head.seq + 1
-    digest = event_hash(
-        seq=seq,
-        request_id=request_id,
-        event=event,
-        state=state,
-        actor=actor,
-        ts=ts,
-        detail=clean,
-        prev_hash=head.hash,
-    )
     row = AuditEvent(
-        seq=seq,
+        seq=head.seq + 1,
         request_id=request_id,
         event=event,
         state=state,
         actor=actor,
-        ts=ts,
-        detail=clean,
+        ts=utcnow(),
+        detail=json.loads(canonical(redact(detail or {}))),
         prev_hash=head.hash,
-        hash=digest,
+        hash="",
     )
+    row.hash = hash_of(row)
     session.add(row)
-    head.seq = seq
-    head.hash = digest
+    head.seq = row.seq
+    head.hash = row.hash
     session.add(head)
     session.flush()
     return row
@@ -175,17 +169,7 @@ def verify(session: Session) -> VerifyResult:
             return VerifyResult(False, count, row.seq, f"event {expected_seq} is missing (next is {row.seq})")
         if row.prev_hash != prev:
             return VerifyResult(False, count, row.seq, "prev_hash does not match the previous event (edited, deleted or reordered)")
-        recomputed = event_hash(
-            seq=row.seq,
-            request_id=row.request_id,
-            event=row.event,
-            state=row.state,
-            actor=row.actor,
-            ts=row.ts,
-            detail=row.detail,
-            prev_hash=row.prev_hash,
-        )
-        if recomputed != row.hash:
+        if hash_of(row) != row.hash:
             return VerifyResult(False, count, row.seq, "the event's content does not match its hash (edited)")
         prev = row.hash
         expected_seq += 1

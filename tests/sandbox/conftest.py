@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.rds import RdsEmulator, Timings
+from bot.sandbox.rds import ManualClock, RdsEmulator, Timings
 
 RDS_ACCESS_KEY_ID = "LTAI5tEmulatorTestKey"
 RDS_ACCESS_KEY_SECRET = "emulator-test-secret-not-real"
@@ -132,6 +132,29 @@ def rds_emu() -> Iterator[RdsEmulator]:
 def rds(rds_emu: RdsEmulator, rds_sdk: RdsSdk) -> Any:
     """An SDK client of the module's emulator."""
     return rds_sdk.client(rds_emu.endpoint)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A clock the test moves by hand, for emulators whose jobs must not finish on their own."""
+    return ManualClock()
+
+
+@pytest.fixture
+def slow_emulator(clock: ManualClock) -> Callable[[Timings], RdsEmulator]:
+    """Start an emulator on the manual clock with the given job durations (stopped after the test)."""
+    started: list[RdsEmulator] = []
+
+    def start(timings: Timings) -> RdsEmulator:
+        emulator = RdsEmulator(access_key_id=RDS_ACCESS_KEY_ID, access_key_secret=RDS_ACCESS_KEY_SECRET,
+                               timings=timings, clock=clock)
+        emulator.start()
+        started.append(emulator)
+        return emulator
+
+    yield start  # type: ignore[misc]
+    for emulator in started:
+        emulator.stop()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,18 +21,9 @@ from bot.sandbox.rds.seed import (
     PG_STAGING,
 )
 
-KEY, SECRET = "LTAI5tEmulatorTestKey", "emulator-test-secret-not-real"
-
-
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def emu(clock: ManualClock) -> Iterator[RdsEmulator]:
-    with RdsEmulator(access_key_id=KEY, access_key_secret=SECRET, timings=Timings(backup_s=100), clock=clock) as e:
-        yield e
+def emu(slow_emulator: Callable[[Timings], RdsEmulator]) -> RdsEmulator:
+    return slow_emulator(Timings(backup_s=100))
 
 
 def create(sdk: Any, client: Any, **kwargs: Any) -> Any:

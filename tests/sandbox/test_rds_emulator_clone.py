@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,18 +19,9 @@ from bot.sandbox.rds.seed import (
     PG_STAGING,
 )
 
-KEY, SECRET = "LTAI5tEmulatorTestKey", "emulator-test-secret-not-real"
-
-
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def emu(clock: ManualClock) -> Iterator[RdsEmulator]:
-    with RdsEmulator(access_key_id=KEY, access_key_secret=SECRET, timings=Timings(clone_s=60), clock=clock) as e:
-        yield e
+def emu(slow_emulator: Callable[[Timings], RdsEmulator]) -> RdsEmulator:
+    return slow_emulator(Timings(clone_s=60))
 
 
 def good_backup(emu: RdsEmulator, instance_id: str = MYSQL_PROD) -> str:

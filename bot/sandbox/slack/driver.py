@@ -317,17 +317,8 @@ class SlackDriver:
             response_url=response_url,
             trigger_id=trigger_id,
         )
-        response = self._send(
-            "block_actions",
-            payloads.interactive_body(payload),
-            payloads.FORM,
-            payload,
-            delivery,
-            trigger_id=trigger_id,
-            response_url=response_url,
-        )
-        check_ack(response, "the button shows a warning sign")
-        return response
+        return self._block_actions(payload, delivery, trigger_id, "the button shows a warning sign",
+                                   response_url=response_url)
 
     # --- events ----------------------------------------------------------------------------
     def event(self, payload: Mapping[str, Any], *, delivery: DeliveryOptions | None = None) -> BotResponse:
@@ -364,6 +355,14 @@ class SlackDriver:
         return self._send("raw", body, content_type, None, delivery)
 
     # --- internals: wire ------------------------------------------------------------------------
+    def _block_actions(self, payload: dict[str, Any], delivery: DeliveryOptions | None, trigger_id: str,
+                       warning: str, *, response_url: str | None = None) -> BotResponse:
+        """Deliver a block_actions payload and check the ack like Slack would."""
+        response = self._send("block_actions", payloads.interactive_body(payload), payloads.FORM, payload, delivery,
+                              trigger_id=trigger_id, response_url=response_url)
+        check_ack(response, warning)
+        return response
+
     def _send(
         self,
         kind: str,
@@ -517,13 +516,4 @@ class SlackDriver:
             actions=actions,
             trigger_id=trigger_id,
         )
-        response = self._send(
-            "block_actions",
-            payloads.interactive_body(payload),
-            payloads.FORM,
-            payload,
-            delivery,
-            trigger_id=trigger_id,
-        )
-        check_ack(response, "the element shows a warning sign")
-        return response
+        return self._block_actions(payload, delivery, trigger_id, "the element shows a warning sign")
