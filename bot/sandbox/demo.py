@@ -168,7 +168,7 @@ class Story:
             self.say(NAMES[approver], "clicks Approve")
             before = len(self.slack.ephemerals(approver))
             self.driver.click(approver, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
-            self.slack.wait_for(lambda: len(self.slack.ephemerals(approver)) > before, 10)
+            self.slack.wait_for(lambda who=approver, n=before: len(self.slack.ephemerals(who)) > n, 10)
             self.say(f"rdsbot → {_first(approver)}", self.slack.ephemerals(approver)[-1].get("text", ""))
         self.say(NAMES[approvers[-1]], "clicks Approve")
         self.driver.click(approvers[-1], channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
@@ -210,7 +210,7 @@ class Story:
         values = {"DBInstanceId": SQL_PROD, "TargetDBInstanceId": SQL_QA, "DbNames": ["erp", "hr"],
                   "TargetDbNames": "erp -> erp_copy", "BackupId": backup.get("value"),
                   "reason": "refresh QA from last night's backup"}
-        self.say(NAMES[ALICE], f"/rds copy rm-bp1mysqlprod0001   (a MySQL instance, to see the refusal)")
+        self.say(NAMES[ALICE], "/rds copy rm-bp1mysqlprod0001   (a MySQL instance, to see the refusal)")
         refused = self.driver.open_modal(ALICE, "copy rm-bp1mysqlprod0001", channel=OPS_CHANNEL)
         answer = self.driver.submit_view(ALICE, refused["id"], {"DBInstanceId": "rm-bp1mysqlprod0001",
                                                                 "TargetDBInstanceId": SQL_QA, "DbNames": ["erp"],

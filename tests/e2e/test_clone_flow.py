@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.sandbox.slack import ALICE, APPROVALS_CHANNEL, BOB, CAROL
+from bot.sandbox.slack import APPROVALS_CHANNEL, BOB, CAROL
 from bot.sandbox.stack import Stack
 from bot.store import audit
-from tests.e2e.flows import FINAL, PROD_MYSQL, approval_message, final_reply, request_clone, request_id_of
+from tests.e2e.flows import FINAL, approval_message, final_reply, request_clone, request_id_of
 
 
 def test_clone_from_request_to_new_instance(stack: Stack) -> None:

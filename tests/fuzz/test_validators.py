@@ -10,7 +10,6 @@ A plan's params, fed back as a form, validate to the same params.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
