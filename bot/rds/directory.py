@@ -170,20 +170,25 @@ class RdsDirectory:
                 self._cache.pop(key, None)
 
     def search_instances(self, query: str = "", *, engine: str | None = None, limit: int = 100) -> list[InstanceInfo]:
-        """Instances whose id or description contains ``query`` (for type-ahead pickers)."""
-        query = query.strip()
+        """Instances whose id or description contains ``query`` (for type-ahead pickers).
+
+        The search runs in RDS (SearchKey), so an estate of thousands of
+        instances is searched whole, not just its first page.
+        """
+        query = query.strip()[:64]
 
         def load() -> list[InstanceInfo]:
             params: dict[str, Any] = {"PageSize": min(max(limit, 1), 100), "PageNumber": 1}
             if engine:
                 params["Engine"] = engine
+            if query:
+                params["SearchKey"] = query
             body = self.gateway.call("DescribeDBInstances", params)
             return [instance_from_api(i) for i in _items(body, "Items", "DBInstance")]
 
-        everything = self._cached(("search", engine or ""), load)
+        found = self._cached(("search", engine or "", query.lower()), load)
         needle = query.lower()
-        found = [i for i in everything if needle in i.id.lower() or needle in i.description.lower()]
-        return found[:limit]
+        return [i for i in found if needle in i.id.lower() or needle in i.description.lower()][:limit]
 
     def instance(self, instance_id: str, *, fresh: bool = False) -> InstanceInfo:
         """One instance's attributes and tags; raises RdsError (e.g. not found)."""
