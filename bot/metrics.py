@@ -45,7 +45,7 @@ POLL_LAG = Gauge(
 )
 SLACK_REQUESTS = Counter(
     "rdsbot_slack_requests_total",
-    "Requests received on /slack/events, by outcome (ok, unsigned, replay, duplicate).",
+    "Requests received on /slack/events, by outcome (ok, unsigned, duplicate, malformed, bad_user, too_large).",
     ["outcome"],
     registry=REGISTRY,
 )

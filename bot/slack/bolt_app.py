@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 
 from bot import metrics
 from bot.config import Settings
+from bot.slack import envelope
 from bot.slack.listeners import Listeners
 from bot.slack.replies import acting_user
 
@@ -55,6 +56,22 @@ class DeliveryGuard:
             return BoltResponse(status=200, body="")
         metrics.SLACK_REQUESTS.labels("ok").inc()
         return next()
+
+
+def malformed(body: Any) -> str | None:
+    """The 400 body for a payload whose envelope would crash Bolt's routing (counted, logged), else None."""
+    why = envelope.problem(body)
+    if why is None:
+        return None
+    metrics.SLACK_REQUESTS.labels("malformed").inc()
+    log.warning("malformed Slack payload refused", extra={"problem": why})
+    return f"malformed payload: {why}"
+
+
+def well_formed_only(req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+    """Socket Mode's envelope check (HTTP mode checks in the server, before Bolt's own middleware)."""
+    refusal = malformed(req.body)
+    return BoltResponse(status=400, body=refusal) if refusal is not None else next()
 
 
 def known_users_only(req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
@@ -111,12 +128,13 @@ def build_bolt_app(
         url_verification_enabled=True,
         ssl_check_enabled=True,
     )
+    app.use(well_formed_only)
     app.use(guard)
     app.use(known_users_only)
     listeners.register(app)
 
     @app.error
     def _on_error(error: Exception, body: dict[str, Any]) -> None:
-        log.error("listener failed", extra={"error": f"{type(error).__name__}: {error}", "type": (body or {}).get("type")})
+        log.error("listener failed", exc_info=error, extra={"type": (body or {}).get("type")})
 
     return app

@@ -13,9 +13,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App, BoltRequest
+from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
 
 from bot import metrics
+from bot.slack.bolt_app import malformed
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,11 @@ class WebApp:
             metrics.SLACK_REQUESTS.labels("unsigned").inc()
             return _respond(start_response, 401, "invalid request signature")
         try:
+            # Bolt reads the envelope while building the request, before any middleware of ours runs.
+            content_type = (environ.get("CONTENT_TYPE") or "").split(";")[0] or None
+            refusal = None if ssl_check else malformed(parse_body(body, content_type))
+            if refusal is not None:
+                return _respond(start_response, 400, refusal)
             response = self.bolt.dispatch(BoltRequest(body=body, query=query, headers=headers))
         except Exception:  # noqa: BLE001 - malformed input must be a 4xx, never a crash
             log.exception("could not process a Slack request")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import time
 import urllib.request
 
-from bot.sandbox.slack import ALICE, BOB, CAROL, OPS_CHANNEL, DeliveryOptions
+import pytest
+
+from bot.sandbox.slack import ALICE, BOB, CAROL, OPS_CHANNEL, DeliveryOptions, payloads
 from bot.sandbox.stack import Stack
 from bot.store import audit
 from tests.e2e.flows import PROD_MYSQL, approval_message, request_clone
@@ -77,3 +81,31 @@ def test_an_expired_trigger_gets_a_clear_message(stack: Stack) -> None:
     stack.driver.slash_command(ALICE, "clone", channel=OPS_CHANNEL)
     note = stack.slack.wait_for_ephemeral(ALICE, timeout=5)
     assert "again" in note["text"]
+
+
+def test_a_signed_payload_with_a_malformed_envelope_gets_a_clear_400_and_does_nothing(
+        stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
+    """Identifiers of the wrong type would crash Bolt's routing; they are refused by name before it runs."""
+    alice = stack.slack.workspace.user(ALICE)
+    view = {"id": "V0FORGED", "type": "modal", "callback_id": 7, "private_metadata": "{}", "state": {"values": {}}}
+    submission = payloads.view_submission(stack.slack.workspace, alice, view=view, trigger_id="9.9.9", response_urls=[])
+    click = {**submission, "type": "block_actions", "actions": []}
+    event = payloads.event_callback(stack.slack.workspace, {"type": "app_mention", "user": 42, "channel": "C0OPS"})
+    before = _audit_count(stack)
+    with caplog.at_level(logging.WARNING):
+        answers = [
+            stack.driver.send_raw(payloads.interactive_body(submission)),
+            stack.driver.send_raw(payloads.interactive_body(click)),
+            stack.driver.send_raw(payloads.json_body(event), payloads.JSON),
+        ]
+    assert [a.status for a in answers] == [400, 400, 400]
+    assert answers[0].text == "malformed payload: view.callback_id must be a string"
+    assert answers[1].text == "malformed payload: actions must be a non-empty list"
+    assert answers[2].text == "malformed payload: event.user must be a string or an object with a string id"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "a malformed payload reached a listener"
+    time.sleep(0.3)
+    assert _audit_count(stack) == before
+    assert stack.slack.calls("views.open") == [] and stack.slack.calls("chat.postMessage") == []
+    base = stack.bot_url.rsplit("/slack", 1)[0]
+    with urllib.request.urlopen(f"{base}/metrics", timeout=5) as r:  # noqa: S310
+        assert re.search(r'rdsbot_slack_requests_total\{outcome="malformed"\} [1-9]', r.read().decode())
