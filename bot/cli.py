@@ -145,15 +145,27 @@ def audit_export(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    anchor: Annotated[list[str] | None, typer.Option(
+        "--anchor", help="SEQ:HASH printed by an earlier verify and kept elsewhere; the trail must still hold "
+                         "that event unchanged (catches truncation and wholesale rewrites). Repeatable.")] = None,
+) -> None:
     """Exit 0 only when the hash chain is intact; otherwise name the first bad event."""
     from bot.store import audit
 
+    try:
+        anchors = [audit.parse_anchor(text) for text in anchor or []]
+    except ValueError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
     db = _migrated_db()
     with db.reader() as session:
-        result = audit.verify(session)
+        result = audit.verify(session, anchors)
     if result.ok:
-        typer.echo(f"ok: {result.count} events, chain intact")
+        checked = f", {len(anchors)} anchor(s) match" if anchors else ""
+        typer.echo(f"ok: {result.count} events, chain intact{checked}")
+        if result.count:
+            typer.echo(f"anchor: {result.anchor}")
         return
     typer.echo(f"BROKEN at event {result.bad_seq}: {result.reason} ({result.count} events verified before it)", err=True)
     raise typer.Exit(1)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -143,20 +143,41 @@ def export_record(row: AuditEvent) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class VerifyResult:
-    """Outcome of walking the chain; ``bad_seq`` names the first broken event."""
+    """Outcome of walking the chain; ``bad_seq`` names the first broken event.
+
+    ``anchor`` is ``"<seq>:<hash>"`` of the last intact event: kept somewhere the
+    database's owner cannot write (a ticket, a Slack message, another system),
+    it lets a later ``verify --anchor`` catch what the chain alone cannot — a
+    trail cut short with its head row rewritten, or recomputed from scratch.
+    """
 
     ok: bool
     count: int
     bad_seq: int | None = None
     reason: str = ""
+    head_hash: str = field(default=GENESIS, compare=False)
+
+    @property
+    def anchor(self) -> str:
+        return f"{self.count}:{self.head_hash}"
 
 
-def verify(session: Session) -> VerifyResult:
-    """Walk the whole chain: recompute every hash, check links, gaps and the head.
+def parse_anchor(text: str) -> tuple[int, str]:
+    """``"<seq>:<64 hex>"`` as printed by verify; ValueError with the reason otherwise."""
+    seq, sep, digest = text.strip().partition(":")
+    if not sep or not seq.isdigit() or int(seq) < 1 or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ValueError(f"an anchor is <event number>:<64 lowercase hex digits>, as `audit verify` prints it; got {text!r}")
+    return int(seq), digest
+
+
+def verify(session: Session, anchors: Iterable[tuple[int, str]] = ()) -> VerifyResult:
+    """Walk the whole chain: recompute every hash, check links, gaps, the head and any anchors.
 
     The head is read first: it commits together with the events it covers, so
     events appended while the walk runs (a live bot) are simply not looked at.
     """
+    wanted = dict(anchors)
+    seen: dict[int, str] = {}
     head = session.get(AuditHead, 1)
     head_seq = head.seq if head is not None else None
     prev = GENESIS
@@ -171,6 +192,8 @@ def verify(session: Session) -> VerifyResult:
             return VerifyResult(False, count, row.seq, "prev_hash does not match the previous event (edited, deleted or reordered)")
         if hash_of(row) != row.hash:
             return VerifyResult(False, count, row.seq, "the event's content does not match its hash (edited)")
+        if row.seq in wanted:
+            seen[row.seq] = row.hash
         prev = row.hash
         expected_seq += 1
         count += 1
@@ -181,4 +204,11 @@ def verify(session: Session) -> VerifyResult:
             False, count, count if head.seq == count else count + 1,
             f"the chain head says {head.seq} events but {count} were found intact (events at the end deleted or edited)",
         )
-    return VerifyResult(True, count)
+    for seq, digest in sorted(wanted.items()):
+        if seq not in seen:
+            return VerifyResult(False, count, seq, f"an anchor names event {seq} but the trail ends at {count} "
+                                                   "(events at the end removed)")
+        if seen[seq] != digest:
+            return VerifyResult(False, count, seq, f"event {seq} is not the one anchored (the trail was rewritten "
+                                                   "up to there)")
+    return VerifyResult(True, count, head_hash=prev)

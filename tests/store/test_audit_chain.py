@@ -348,3 +348,51 @@ def test_verify_while_a_writer_keeps_appending_stays_ok(db: Database) -> None:
     assert all(r.ok for r in results), results
     assert [r.count for r in results] == sorted(r.count for r in results)
     assert _verify(db).count == len(_rows(db))
+
+
+# -- anchors: what the chain alone cannot see ------------------------------------------------------
+def test_an_anchor_kept_elsewhere_catches_a_cut_trail_with_a_rewritten_head(db: Database) -> None:
+    """Cutting the tail and pointing the head at the new last event fools the chain, not the anchor."""
+    _append_n(db, 5)
+    anchor = _verify(db).anchor
+    assert anchor == f"5:{_head(db)[1]}"
+    kept = audit.parse_anchor(anchor)
+    third = _rows(db)[2].hash
+    raw(db, "DELETE FROM audit_events WHERE seq > 3")
+    raw(db, "UPDATE audit_head SET seq = 3, hash = :hash", hash=third)
+    assert _verify(db).ok  # the chain alone cannot tell
+    with db.session() as session:
+        result = audit.verify(session, [kept])
+    assert (result.ok, result.bad_seq) == (False, 5)
+    assert "ends at 3" in result.reason
+
+
+def test_an_anchor_catches_a_trail_recomputed_from_the_edit_onwards(db: Database) -> None:
+    _append_n(db, 4)
+    kept = audit.parse_anchor(_verify(db).anchor)
+    prev = _rehash(db, 2, actor="U0MALLORY")
+    for seq in (3, 4):
+        prev = _rehash(db, seq, prev_hash=prev)
+    raw(db, "UPDATE audit_head SET hash = :hash", hash=prev)
+    assert _verify(db).ok  # self-consistent again
+    with db.session() as session:
+        result = audit.verify(session, [kept])
+    assert (result.ok, result.bad_seq) == (False, 4)
+    assert "not the one anchored" in result.reason
+
+
+def test_older_anchors_still_match_after_more_events(db: Database) -> None:
+    _append_n(db, 2)
+    first = audit.parse_anchor(_verify(db).anchor)
+    _append_n(db, 3)
+    second = audit.parse_anchor(_verify(db).anchor)
+    with db.session() as session:
+        result = audit.verify(session, [first, second])
+    assert (result.ok, result.count) == (True, 5)
+
+
+@pytest.mark.parametrize("text", ["", "5", "0:" + "a" * 64, "x:" + "a" * 64, "5:" + "a" * 63, "5:" + "A" * 64,
+                                  "5:" + "g" * 64])
+def test_a_malformed_anchor_is_refused_with_the_expected_form(text: str) -> None:
+    with pytest.raises(ValueError, match="<event number>:<64 lowercase hex digits>"):
+        audit.parse_anchor(text)

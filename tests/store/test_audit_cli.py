@@ -135,3 +135,25 @@ def test_verify_after_the_last_row_was_deleted(db: Database) -> None:
     result = _cli(db, "audit", "verify")
     assert result.exit_code == 1
     assert "event 6" in result.stderr
+
+
+def test_verify_prints_an_anchor_that_a_later_verify_checks(db: Database) -> None:
+    _seed(db)
+    first = _cli(db, "audit", "verify")
+    anchor = first.stdout.strip().splitlines()[-1].removeprefix("anchor: ")
+    assert re.fullmatch(r"6:[0-9a-f]{64}", anchor), first.stdout
+    again = _cli(db, "audit", "verify", "--anchor", anchor)
+    assert again.exit_code == 0 and "1 anchor(s) match" in again.stdout, again.output
+    raw(db, "DELETE FROM audit_events WHERE seq > 4")
+    row = _lines(_cli(db, "audit", "export").stdout)[-1]
+    raw(db, "UPDATE audit_head SET seq = 4, hash = :hash", hash=row["hash"])
+    assert _cli(db, "audit", "verify").exit_code == 0  # the cut is invisible without the anchor
+    cut = _cli(db, "audit", "verify", "--anchor", anchor)
+    assert cut.exit_code == 1
+    assert "event 6" in cut.stderr and "ends at 4" in cut.stderr
+
+
+def test_verify_refuses_a_malformed_anchor_with_exit_2(db: Database) -> None:
+    result = _cli(db, "audit", "verify", "--anchor", "yesterday")
+    assert result.exit_code == 2
+    assert "<event number>:<64 lowercase hex digits>" in result.stderr
