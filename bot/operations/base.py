@@ -125,6 +125,7 @@ class Meta:
     client_token: bool = False  # the API takes a ClientToken (resending is safe)
     reads: tuple[str, ...] = ()  # RAM actions the bot's own AccessKey needs besides ram_action
     progress_in_place: bool = False  # one progress reply edited in place (percentages)
+    progress_of: str = ""  # what a progress status describes, when not the instance itself ("databases")
     exclusive: bool = False  # at most one active request per instance (backups)
 
     @classmethod
@@ -167,6 +168,7 @@ class Operation(FormSpec):
     takes_client_token = property(lambda self: self.meta.client_token)
     reads = property(lambda self: self.meta.reads)
     progress_in_place = property(lambda self: self.meta.progress_in_place)
+    progress_of = property(lambda self: self.meta.progress_of)
     exclusive = property(lambda self: self.meta.exclusive)
 
     @abstractmethod

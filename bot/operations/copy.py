@@ -102,7 +102,7 @@ class Copy(Operation):
     """Copy databases between two SQL Server instances (approval always)."""
 
     meta = Meta.api("copy", "CopyDatabaseBetweenInstances", title="Copy SQL Server databases", approval="always",
-                    verb="copy databases to", reads=("rds:DescribeDatabases", "rds:DescribeDBInstanceTDE",
+                    verb="copy databases to", progress_of="databases", reads=("rds:DescribeDatabases", "rds:DescribeDBInstanceTDE",
                                                       "rds:DescribeBackups", "rds:DescribeBackupPolicy",
                                                       "rds:DescribeHistoryTasks"))
     fields = (
@@ -216,9 +216,9 @@ class Copy(Operation):
         if vanished:
             return Progress(status="Failed", done=True, failed=True, error_code="CopyAbandoned",
                             error_message=f"{', '.join(vanished)} disappeared from {target_id}: RDS abandoned the copy.")
-        states = [f"{w}: {statuses.get(w.lower(), 'Waiting')}" for w in wanted]
+        states = [f"{w} {statuses.get(w.lower(), 'Waiting')}" for w in wanted]
         if all(statuses.get(w.lower()) == "Running" for w in wanted):
-            return Progress(status="; ".join(states), done=True, result={"Databases": wanted})
+            return Progress(status=" · ".join(states), done=True, result={"Databases": wanted})
         polls = int(memo.get("polls", 0)) + 1
         if not now_seen and polls >= NOTHING_YET_POLLS and memo.get("submitted_at"):
             # Nothing appeared yet: ask the task history whether RDS gave up on the copy.
@@ -226,7 +226,7 @@ class Copy(Operation):
             if failed:
                 return Progress(status="Failed", done=True, failed=True, error_code="CopyFailed",
                                 error_message=f"RDS reports the copy onto {target_id} failed ({failed[0]}).")
-        return Progress(status="; ".join(states), memo={"seen": now_seen, "polls": polls})
+        return Progress(status=" · ".join(states), memo={"seen": now_seen, "polls": polls})
 
     def outcome(self, params: Mapping[str, Any], result: Mapping[str, Any]) -> str:
         pairs = ", ".join(s if s == t else f"{s} → {t}" for s, t in self._targets(params).items())

@@ -125,6 +125,9 @@ class Story:
             verified = audit.verify(session)
         self.say("", "")
         self.say("audit", f"{verified.count} events, chain {'intact' if verified.ok else 'BROKEN'} (rdsbot audit verify)")
+        if verified.ok:
+            self.say("audit", f"anchor {verified.anchor}  (kept elsewhere, `rdsbot audit verify --anchor` "
+                              "later catches a cut or rewritten trail)")
         for name, ok in results.items():
             self.say("result", f"{name}: {'ok' if ok else 'NOT as expected'}")
         return 0 if all(results.values()) and verified.ok else 1

@@ -137,10 +137,13 @@ def started(request: Request, op: Operation) -> Message:
     return Message(text=text, blocks=[_section(text)], metadata=_metadata(request))
 
 
-def progress(request: Request, status: str, percent: int | None) -> Message:
+def progress(request: Request, op: Operation, status: str, percent: int | None) -> Message:
     pct = f" · {percent}%" if percent is not None else ""
     target = (request.result or {}).get("DBInstanceId") or request.instance_id
-    text = f":gear: `{escape(str(target))}` is *{escape(status)}*{pct}"
+    if op.progress_of:
+        text = f":gear: {op.progress_of} on `{escape(str(target))}`: *{escape(status)}*{pct}"
+    else:
+        text = f":gear: `{escape(str(target))}` is *{escape(status)}*{pct}"
     return Message(text=text, blocks=[_section(text)], metadata=_metadata(request))
 
 

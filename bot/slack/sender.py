@@ -122,7 +122,7 @@ class SlackSender:
         if row.kind == "final":
             msg = messages.final(request, op)
         elif row.kind == "progress_edit":
-            msg = messages.progress(request, str(data.get("status")), data.get("percent"))
+            msg = messages.progress(request, op, str(data.get("status")), data.get("percent"))
             if request.progress_ts:
                 self._call("chat.update", self.client.chat_update, channel=request.thread_channel,
                            ts=request.progress_ts, text=msg.text, blocks=msg.blocks)
@@ -134,7 +134,7 @@ class SlackSender:
         elif data.get("event") == "retrying":
             msg = messages.retrying(request, data, self.workflow.retry_delay_s())
         else:
-            msg = messages.progress(request, str(data.get("status")), data.get("percent"))
+            msg = messages.progress(request, op, str(data.get("status")), data.get("percent"))
         return self._post(request.thread_channel, msg, row, thread_ts=request.thread_ts)
 
     def _dm(self, row: OutboxMessage, request: Request, op: Operation) -> tuple[str, str]:

@@ -86,7 +86,7 @@ def test_copy_from_request_to_databases_on_the_target(stack: Stack) -> None:
     assert thread[-1]["ts"] == final["ts"] and [m for m in thread if is_final(m)] == [final]
     progress = [m["text"] for m in thread if "Creating" in m["text"] or "Waiting" in m["text"]]
     assert len(progress) == 1, f"one reply per database state change, got {progress}"
-    assert "erp_copy: Creating" in progress[0] and "hr: Creating" in progress[0]
+    assert f"databases on `{MSSQL_QA}`: *erp_copy Creating · hr Creating*" in progress[0], progress[0]
     assert not any("Running" in m["text"] for m in thread if not is_final(m)), "the end is not posted as progress"
 
     on_target = {d.name: d.status for d in stack.rds.databases(MSSQL_QA)}
