@@ -27,6 +27,7 @@ from bot.store.db import Database
 from bot.store.deliveries import DeliveryLog
 from bot.workflow.approvals import ApprovalRulesStore
 from bot.workflow.outbox import OutboxDispatcher
+from bot.workflow.audit_seal import AuditSeal
 from bot.workflow.reminders import Reminders
 from bot.workflow.service import Workflow
 
@@ -149,11 +150,15 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
     metrics.REQUESTS_BY_STATE.count = workflow.counts_by_state
     reminders = Reminders(workflow)
     deliveries = DeliveryLog(db)
+    extra_jobs = [("policy_reload", policy.reload_if_changed, 2.0, False),
+                  ("approval_rules_reload", rules.reload_if_changed, 2.0, False),
+                  ("reminders", reminders.fire_due, 1.0, True),
+                  ("prune_deliveries", deliveries.prune, 600.0, True)]
+    if settings.audit_seal_channel:
+        extra_jobs.append(("audit_seal", AuditSeal(db, settings.audit_seal_channel, kick=outbox.kick).run,
+                           settings.audit_seal_every_s, True))
     jobs = Jobs(workflow=workflow, outbox=outbox, leader=leader, poll_interval_s=settings.poll_interval_s,
-                extra=[("policy_reload", policy.reload_if_changed, 2.0, False),
-                       ("approval_rules_reload", rules.reload_if_changed, 2.0, False),
-                       ("reminders", reminders.fire_due, 1.0, True),
-                       ("prune_deliveries", deliveries.prune, 600.0, True)])
+                extra=extra_jobs)
     listeners = Listeners(workflow=workflow, settings=settings, directory=directory, executor=executor,
                           reminders=reminders)
     bolt = build_bolt_app(settings, client, listeners, executor=executor,

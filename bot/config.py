@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     policy_dir: Path = Field(default=Path("policies"), validation_alias="RDSBOT_POLICY_DIR")
     poll_interval_s: float = Field(default=30.0, gt=0, validation_alias="RDSBOT_POLL_INTERVAL_S")
     approval_ttl_s: float = Field(default=86400.0, gt=0, validation_alias="RDSBOT_APPROVAL_TTL_S")
+    # Where the audit trail's anchor is posted (and a broken chain announced); unset = never.
+    audit_seal_channel: str | None = Field(default=None, validation_alias="RDSBOT_AUDIT_SEAL_CHANNEL")
+    audit_seal_every_s: float = Field(default=86400.0, ge=1, validation_alias="RDSBOT_AUDIT_SEAL_EVERY_S")
     # A job whose status never reaches an end state is failed after this long, so
     # an unknown or stuck status can never keep a request "running" for ever.
     job_timeout_s: float = Field(default=6 * 3600.0, gt=0, validation_alias="RDSBOT_JOB_TIMEOUT_S")

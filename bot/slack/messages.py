@@ -379,3 +379,19 @@ def opened(request: Request, op: Operation) -> Message:
 
 def _strip(text: str) -> str:
     return text.replace("*", "").replace(":large_green_circle: ", "").replace(":red_circle: ", "")
+
+
+def audit_seal(data: dict[str, Any]) -> Message:
+    """The audit trail's anchor, posted where the database's owner cannot rewrite it; or the alarm."""
+    if data.get("ok"):
+        anchor = escape(str(data.get("anchor")))
+        text = (f":lock: Audit trail sealed: {int(data.get('count') or 0)} events, chain intact"
+                + (", and the previous seal still matches." if data.get("previous") else "."))
+        detail = f"Anyone can check it later: `rdsbot audit verify --anchor {anchor}`"
+    else:
+        text = (f":rotating_light: *The audit trail is broken* at event {escape(str(data.get('bad_seq')))}: "
+                f"{escape(str(data.get('reason')))}.")
+        detail = ("Someone changed the bot's database outside the bot. Nothing was repaired; "
+                  "`rdsbot audit verify` names the first bad event.")
+    return Message(text=_strip(f"{text} {detail}"), blocks=[_section(text), _context(detail)],
+                   metadata={"event_type": Metadata.UPDATE, "event_payload": {"seal": True}})

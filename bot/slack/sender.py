@@ -30,6 +30,8 @@ PERMANENT = {
     "cant_update_message", "invalid_auth", "account_inactive", "token_revoked", "missing_scope", "not_authed",
     "user_not_found", "cannot_dm_bot", "restricted_action", "no_permission", "invalid_metadata_format",
 }
+# Messages that belong to no request: posted to the channel their data names.
+CHANNEL_POSTS = {"reminder", "audit_seal"}
 # Errors after which posting to the user directly is the fallback (DESIGN: a DM).
 UNREACHABLE_CHANNEL = {"channel_not_found", "not_in_channel", "is_archived", "restricted_action", "no_permission"}
 
@@ -46,6 +48,8 @@ class SlackSender:
     def send(self, message: OutboxMessage, request: Request | None) -> tuple[str, str]:
         if message.kind == "reminder":
             return self._post(str(message.data.get("channel")), messages.reminder(message.data), message)
+        if message.kind == "audit_seal":
+            return self._post(str(message.data.get("channel")), messages.audit_seal(message.data), message)
         if request is None:
             raise SendError("the outbox row names no request", permanent=True)
         op = _op(request)
@@ -61,14 +65,14 @@ class SlackSender:
         raise SendError(f"unknown outbox kind {kind!r}", permanent=True)
 
     def find_sent(self, message: OutboxMessage, request: Request | None) -> tuple[str, str] | None:
-        if request is None and message.kind != "reminder":
+        if request is None and message.kind not in CHANNEL_POSTS:
             return None
         try:
             if request is not None and message.kind in {"reply", "final", "progress_edit"} and request.thread_channel and request.thread_ts:
                 found = self._search(request.thread_channel, message, request, thread_ts=request.thread_ts)
             elif message.kind == "anchor":
                 found = self._search(self._anchor_channel(request, _op(request)), message, request)
-            elif message.kind == "reminder":
+            elif message.kind in CHANNEL_POSTS:
                 found = self._search(str(message.data.get("channel")), message, None)
             elif message.kind == "dm" and request is not None:
                 found = self._search(self._dm_channel(str(message.data.get("to") or request.requester)), message, request)
