@@ -10,7 +10,7 @@ import logging
 import os
 import socket
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,16 +20,21 @@ from bot.policy import PolicyStore
 from bot.rds.directory import RdsDirectory
 from bot.rds.gateway import RdsGateway, SdkGateway
 from bot.redact import register_secrets
-from bot.scheduler.jobs import Jobs
+from bot.scheduler.jobs import Job, Jobs
 from bot.scheduler.leader import Leadership, leadership_for
 from bot.store import migrate
 from bot.store.db import Database
 from bot.store.deliveries import DeliveryLog
+from bot.workflow import decisions, progress, recovery
+from bot.workflow.access import record_reload
 from bot.workflow.approvals import ApprovalRulesStore
-from bot.workflow.outbox import OutboxDispatcher
 from bot.workflow.audit_seal import AuditSeal
+from bot.workflow.background import Background, Wakeup
+from bot.workflow.deps import Deps
+from bot.workflow.execution import retry_delay_s
+from bot.workflow.outbox import OutboxDispatcher
+from bot.workflow.queries import Requests
 from bot.workflow.reminders import Reminders
-from bot.workflow.service import Workflow
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +52,13 @@ class Runtime:
     policy: PolicyStore
     gateway: RdsGateway
     directory: RdsDirectory
-    workflow: Workflow
+    deps: Deps
+    requests: Requests
     outbox: OutboxDispatcher
     jobs: Jobs
     leader: Leadership
     web: Any
-    executor: ThreadPoolExecutor
+    executor: Background
     bolt: Any = None
     ready: threading.Event = field(default_factory=threading.Event)
     _stopping: bool = False
@@ -85,6 +91,20 @@ class Runtime:
             # stop() closed the listening socket under the running loop: that is the way out.
             if not self._stopping:
                 raise
+
+    def drain(self, timeout_s: float = 10.0) -> None:
+        """Wait until the bot has nothing left to do right now: no listener or follow-up
+        running, and every Slack message that is due delivered (ones backing off after a
+        failure excepted). Tests call this instead of sleeping; raises TimeoutError."""
+        deadline = time.monotonic() + timeout_s
+        quiet_rounds = 0
+        while quiet_rounds < 2:
+            if not self.executor.wait_idle(max(deadline - time.monotonic(), 0.0)):
+                raise TimeoutError(f"{self.executor.busy} background tasks still running after {timeout_s} s")
+            sent = self.outbox.deliver()
+            quiet_rounds = quiet_rounds + 1 if sent == 0 and self.executor.busy == 0 else 0
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the bot was still busy after {timeout_s} s")
 
     def stop(self) -> None:
         self._stopping = True
@@ -135,36 +155,44 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
     gateway = gateway or SdkGateway(settings)
     directory = RdsDirectory(gateway)
     client = build_client(settings)
-    executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="rdsbot")
-    workflow = Workflow(settings=settings, db=db, policy=policy, gateway=gateway, directory=directory,
-                        groups=SlackGroups(client), rules=rules)
-    policy.subscribe(lambda e: workflow.record_reload("policy", ok=e.ok, version=e.version,
-                                                      previous=e.previous_version, error=e.error))
-    rules.subscribe(lambda e: workflow.record_reload("approval_rules", ok=e.ok, version=e.version,
-                                                     previous=e.previous_version, error=e.error))
-    sender = SlackSender(build_client(settings, outbox=True), approval_channel=settings.approval_channel, workflow=workflow)
+    # Bolt's lazy listeners and the workflow's follow-ups share one counted pool (see Runtime.drain).
+    executor = Background(max_workers=32, thread_name_prefix="rdsbot")
+    wakeup = Wakeup()
+    deps = Deps(settings=settings, db=db, policy=policy, gateway=gateway, directory=directory, rules=rules,
+                groups=SlackGroups(client), wakeup=wakeup, later=executor.submit)
+    policy.subscribe(lambda e: record_reload(deps, "policy", ok=e.ok, version=e.version,
+                                             previous=e.previous_version, error=e.error))
+    rules.subscribe(lambda e: record_reload(deps, "approval_rules", ok=e.ok, version=e.version,
+                                            previous=e.previous_version, error=e.error))
+    requests = Requests(db)
+    sender = SlackSender(build_client(settings, outbox=True), approval_channel=settings.approval_channel,
+                         requests=requests, retry_in_s=retry_delay_s(deps))
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
-    outbox = OutboxDispatcher(db, sender, worker_id=worker_id, lease_s=settings.outbox_lease_s)
-    workflow.outbox = outbox
+    outbox = OutboxDispatcher(db, sender, worker_id=worker_id, lease_s=settings.outbox_lease_s, wakeup=wakeup)
     leader = leadership_for(db)
-    metrics.REQUESTS_BY_STATE.count = workflow.counts_by_state
-    reminders = Reminders(workflow)
+    metrics.REQUESTS_BY_STATE.count = requests.counts_by_state
+    reminders = Reminders(deps)
     deliveries = DeliveryLog(db)
-    extra_jobs = [("policy_reload", policy.reload_if_changed, 2.0, False),
-                  ("approval_rules_reload", rules.reload_if_changed, 2.0, False),
-                  ("reminders", reminders.fire_due, 1.0, True),
-                  ("prune_deliveries", deliveries.prune, 600.0, True)]
+    every = settings.poll_interval_s
+    job_list = [
+        Job("poll", lambda: progress.poll_all(deps), every),
+        Job("expire", lambda: decisions.expire_due(deps), min(30.0, max(every, 1.0))),
+        Job("recover", lambda: recovery.recover(deps), max(every, 5.0)),
+        Job("outbox", outbox.deliver, 5.0),
+        Job("policy_reload", policy.reload_if_changed, 2.0, leader_only=False),
+        Job("approval_rules_reload", rules.reload_if_changed, 2.0, leader_only=False),
+        Job("reminders", reminders.fire_due, 1.0),
+        Job("prune_deliveries", deliveries.prune, 600.0),
+    ]
     if settings.audit_seal_channel:
-        extra_jobs.append(("audit_seal", AuditSeal(db, settings.audit_seal_channel, kick=outbox.kick).run,
-                           settings.audit_seal_every_s, True))
-    jobs = Jobs(workflow=workflow, outbox=outbox, leader=leader, poll_interval_s=settings.poll_interval_s,
-                extra=extra_jobs)
-    listeners = Listeners(workflow=workflow, settings=settings, directory=directory, executor=executor,
-                          reminders=reminders)
+        seal = AuditSeal(db, settings.audit_seal_channel, kick=wakeup.ring)
+        job_list.append(Job("audit_seal", seal.run, settings.audit_seal_every_s))
+    jobs = Jobs(leader=leader, jobs=job_list)
+    listeners = Listeners(deps=deps, executor=executor, reminders=reminders)
     bolt = build_bolt_app(settings, client, listeners, executor=executor,
                           guard=DeliveryGuard(seen=deliveries.first_time))
-    runtime = Runtime(settings=settings, db=db, policy=policy, gateway=gateway, directory=directory,
-                      workflow=workflow, outbox=outbox, jobs=jobs, leader=leader, web=None, executor=executor,
+    runtime = Runtime(settings=settings, db=db, policy=policy, gateway=gateway, directory=directory, deps=deps,
+                      requests=requests, outbox=outbox, jobs=jobs, leader=leader, web=None, executor=executor,
                       bolt=bolt)
     signing = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     runtime.web = WebApp(bolt, ready=lambda: runtime.ready.is_set() and jobs.running, signing_secret=signing)

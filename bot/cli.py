@@ -74,10 +74,10 @@ def serve() -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     if settings.slack_app_token is not None:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from bot.slack.socket_mode import connect_socket_mode
 
-        handler = SocketModeHandler(runtime.bolt, settings.slack_app_token.get_secret_value())
-        handler.connect()
+        # Held in this frame while the bot serves.
+        handler = connect_socket_mode(runtime.bolt, settings.slack_app_token.get_secret_value())  # noqa: F841
         typer.echo(f"rdsbot: Socket Mode connected; health on http://{host}:{port}/healthz", err=True)
     else:
         typer.echo(f"rdsbot: listening on http://{host}:{port}/slack/events", err=True)

@@ -13,12 +13,17 @@ from prometheus_client.core import GaugeMetricFamily
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
-REQUESTS = Counter(
-    "rdsbot_requests_total",
-    "Request state transitions, by operation and the state entered.",
-    ["operation", "state"],
-    registry=REGISTRY,
-)
+
+def _counter(name: str, documentation: str, *labels: str) -> Counter:
+    return Counter(name, documentation, labels, registry=REGISTRY)
+
+
+def _gauge(name: str, documentation: str) -> Gauge:
+    return Gauge(name, documentation, registry=REGISTRY)
+
+
+REQUESTS = _counter("rdsbot_requests_total", "Request state transitions, by operation and the state entered.",
+                    "operation", "state")
 RDS_CALLS = Histogram(
     "rdsbot_rds_call_seconds",
     "Latency of RDS API calls, retries included, by action and outcome.",
@@ -26,34 +31,16 @@ RDS_CALLS = Histogram(
     registry=REGISTRY,
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
 )
-RDS_ERRORS = Counter(
-    "rdsbot_rds_errors_total",
-    "RDS API errors by action and code (each attempt counted).",
-    ["action", "code"],
-    registry=REGISTRY,
-)
-SLACK_ERRORS = Counter(
-    "rdsbot_slack_errors_total",
-    "Slack Web API errors by method and error.",
-    ["method", "error"],
-    registry=REGISTRY,
-)
-POLL_LAG = Gauge(
-    "rdsbot_poll_lag_seconds",
-    "Seconds the oldest running request has waited since its last progress poll.",
-    registry=REGISTRY,
-)
-SLACK_REQUESTS = Counter(
+RDS_ERRORS = _counter("rdsbot_rds_errors_total", "RDS API errors by action and code (each attempt counted).",
+                      "action", "code")
+SLACK_ERRORS = _counter("rdsbot_slack_errors_total", "Slack Web API errors by method and error.", "method", "error")
+POLL_LAG = _gauge("rdsbot_poll_lag_seconds", "Seconds the oldest running request has waited since its last progress poll.")
+SLACK_REQUESTS = _counter(
     "rdsbot_slack_requests_total",
     "Requests received on /slack/events, by outcome (ok, unsigned, duplicate, malformed, bad_user, too_large).",
-    ["outcome"],
-    registry=REGISTRY,
+    "outcome",
 )
-OUTBOX_PENDING = Gauge(
-    "rdsbot_outbox_pending",
-    "Slack messages decided but not yet delivered.",
-    registry=REGISTRY,
-)
+OUTBOX_PENDING = _gauge("rdsbot_outbox_pending", "Slack messages decided but not yet delivered.")
 
 
 class RequestsByState:

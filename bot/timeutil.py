@@ -1,16 +1,56 @@
-"""Time in one place: aware UTC now, the RDS API's formats, and human durations."""
+"""Time in one place: the bot's clock, the RDS API's formats, and human durations.
+
+Every "now" the bot reads comes from :data:`CLOCK`, so tests move time
+(approval expiry, reminders, job time-outs) instead of sleeping for it.
+Monotonic timers for caches and budgets stay on :func:`time.monotonic`: they
+measure how long the process waited, not what time it is.
+"""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 API_SECONDS = "%Y-%m-%dT%H:%M:%SZ"  # RestoreTime, DescribeCrossRegionBackups
 API_MINUTES = "%Y-%m-%dT%H:%MZ"  # DescribeBackups
 
 
+class Clock:
+    """Wall time plus an offset that tests may move forward (never backward)."""
+
+    def __init__(self) -> None:
+        self._offset = timedelta(0)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            offset = self._offset
+        return datetime.now(UTC) + offset
+
+    def advance(self, seconds: float) -> None:
+        """Jump ``seconds`` ahead; the bot's next look at the time sees the future."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward: stored times must stay in order")
+        with self._lock:
+            self._offset += timedelta(seconds=seconds)
+
+    @property
+    def offset_s(self) -> float:
+        with self._lock:
+            return self._offset.total_seconds()
+
+    def reset(self) -> None:
+        """Back to wall time (between tests)."""
+        with self._lock:
+            self._offset = timedelta(0)
+
+
+CLOCK = Clock()
+
+
 def utcnow() -> datetime:
-    """Aware UTC with microseconds: what both databases store and give back alike."""
-    return datetime.now(UTC)
+    """Aware UTC with microseconds from :data:`CLOCK`: what both databases store and give back alike."""
+    return CLOCK.now()
 
 
 def iso(ts: datetime) -> str:

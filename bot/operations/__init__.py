@@ -1,4 +1,9 @@
-"""The RDS operations the bot offers, one module each, all of one shape (base.py)."""
+"""The RDS operations the bot offers, one module each, all of one shape (base.py).
+
+Owns: the one list of operations (:data:`REGISTRY`, :data:`FORMS`), each one's
+parameters, seed validation, RAM action, SDK request and progress probe.
+Must never import: ``bot.workflow``, ``bot.slack``, ``bot.store``.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,14 @@ COMMON_READS = ("rds:DescribeDBInstances", "rds:DescribeDBInstanceAttribute", "r
 
 def get(name: str) -> Operation | None:
     return REGISTRY.get(name)
+
+
+def require(name: str) -> Operation:
+    """The operation a stored request names (a KeyError for one this release does not know)."""
+    op = REGISTRY.get(name)
+    if op is None:
+        raise KeyError(name)
+    return op
 
 
 def form(name: str) -> FormSpec | None:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.i18n import _
 from bot.operations.base import Context, FieldKind, FieldSpec, Form, Meta, Operation, Plan, Progress, instance_field, reason_field
 from bot.operations.checks import engine_name, require_instance
 from bot.operations.rules import Checker, check_names, check_reason
@@ -22,9 +23,9 @@ from bot.rds.directory import InstanceInfo, RdsDirectory
 from bot.rds.errors import RdsError
 from bot.timeutil import human_bytes
 
-METHODS = (("Physical", "Physical"), ("Logical", "Logical (MySQL on local SSD)"), ("Snapshot", "Snapshot"))
-TYPES = (("Auto", "Auto (full or incremental)"), ("FullBackup", "Full"))
-STRATEGIES = (("instance", "Whole instance"), ("db", "Selected databases"))
+METHODS = (("Physical", _("Physical")), ("Logical", _("Logical (MySQL on local SSD)")), ("Snapshot", _("Snapshot")))
+TYPES = (("Auto", _("Auto (full or incremental)")), ("FullBackup", _("Full")))
+STRATEGIES = (("instance", _("Whole instance")), ("db", _("Selected databases")))
 MAX_SETS_PER_DAY = 20
 ENGINES = {"mysql", "sqlserver", "postgresql", "mariadb"}
 
@@ -44,58 +45,60 @@ def allowed_methods(info: InstanceInfo) -> tuple[str, ...]:
 class Backup(Operation):
     """Back up one instance now."""
 
-    meta = Meta.api("backup", "CreateBackup", title="Back up an RDS instance", verb="back up", progress_in_place=True,
+    meta = Meta.api("backup", "CreateBackup", title=_("Back up an RDS instance"), verb=_("back up"), progress_in_place=True,
                     exclusive=True, reads=("rds:DescribeBackupTasks", "rds:DescribeBackups", "rds:DescribeDatabases"))
     fields = (
         instance_field(),
-        FieldSpec("BackupMethod", "Method", FieldKind.SELECT, options=METHODS,
-                  hint="Default: Physical (Snapshot for MySQL on cloud disks)."),
-        FieldSpec("BackupType", "Type", FieldKind.SELECT, options=TYPES, hint="SQL Server with Physical only."),
-        FieldSpec("BackupStrategy", "Scope", FieldKind.SELECT, options=STRATEGIES,
-                  hint="Selected databases: MySQL Logical, or SQL Server Full."),
-        FieldSpec("DBName", "Databases", FieldKind.DATABASES, hint="Only with Scope = Selected databases."),
-        FieldSpec("BackupRetentionPeriod", "Keep for (days)", FieldKind.NUMBER,
-                  hint="7-730, or -1 for long-term. MySQL, or SQL Server selected-database full backups."),
+        FieldSpec("BackupMethod", _("Method"), FieldKind.SELECT, options=METHODS,
+                  hint=_("Default: Physical (Snapshot for MySQL on cloud disks).")),
+        FieldSpec("BackupType", _("Type"), FieldKind.SELECT, options=TYPES, hint=_("SQL Server with Physical only.")),
+        FieldSpec("BackupStrategy", _("Scope"), FieldKind.SELECT, options=STRATEGIES,
+                  hint=_("Selected databases: MySQL Logical, or SQL Server Full.")),
+        FieldSpec("DBName", _("Databases"), FieldKind.DATABASES, hint=_("Only with Scope = Selected databases.")),
+        FieldSpec("BackupRetentionPeriod", _("Keep for (days)"), FieldKind.NUMBER,
+                  hint=_("7-730, or -1 for long-term. MySQL, or SQL Server selected-database full backups.")),
         reason_field(required=False),
     )
 
     def validate(self, form: Form, ctx: Context) -> Plan:
         c = Checker(form)
         instance_id = c.instance_id()
-        method = c.choice("BackupMethod", [v for v, _ in METHODS], what="The method")
-        backup_type = c.choice("BackupType", [v for v, _ in TYPES], what="The type")
-        strategy = c.choice("BackupStrategy", [v for v, _ in STRATEGIES], what="The scope")
+        method = c.choice("BackupMethod", [v for v, _label in METHODS], what=_("The method"))
+        backup_type = c.choice("BackupType", [v for v, _label in TYPES], what=_("The type"))
+        strategy = c.choice("BackupStrategy", [v for v, _label in STRATEGIES], what=_("The scope"))
         names = check_names(c, "DBName")
-        retention = c.integer("BackupRetentionPeriod", low=-1, high=730, what="Keep for")
+        retention = c.integer("BackupRetentionPeriod", low=-1, high=730, what=_("Keep for"))
         if retention is not None and retention != -1 and retention < 7:
-            c.fail("BackupRetentionPeriod", "Keep for 7 to 730 days, or -1 for long-term.")
+            c.fail("BackupRetentionPeriod", "retention_range", "Keep for 7 to 730 days, or -1 for long-term.")
         check_reason(c, required=False)
         if names and strategy != "db":
-            c.fail("DBName", "Databases are only taken with Scope = Selected databases.")
+            c.fail("DBName", "databases_without_scope", "Databases are only taken with Scope = Selected databases.")
         if strategy == "db" and not names and c.ok("DBName"):
-            c.fail("DBName", "Pick the databases to back up.")
-        info = require_instance(c, ctx, instance_id, engines=ENGINES, why_engine="backups support")
+            c.fail("DBName", "no_databases", "Pick the databases to back up.")
+        info = require_instance(c, ctx, instance_id, engines=ENGINES, why_engine=_("backups support"))
         c.done()
         assert info is not None and instance_id is not None
         allowed = allowed_methods(info)
         method = method or ("Snapshot" if allowed == ("Snapshot",) else "Physical")
         engine = info.engine.lower()
         if method not in allowed:
-            c.fail("BackupMethod", f"{engine_name(info.engine)} on {info.storage_type or 'this disk'} takes "
-                                   f"{' or '.join(allowed)} backups.")
+            c.fail("BackupMethod", "method_not_taken", "{engine} on {disk} takes {methods} backups.",
+                   engine=engine_name(info.engine), disk=info.storage_type or _("this disk"),
+                   methods=_(" or ").join(allowed))
         if backup_type and engine != "sqlserver":
-            c.fail("BackupType", "Only SQL Server takes a backup type.")
+            c.fail("BackupType", "type_not_sql_server", "Only SQL Server takes a backup type.")
         elif backup_type and method != "Physical":
-            c.fail("BackupType", "A backup type only applies to Physical backups.")
+            c.fail("BackupType", "type_not_physical", "A backup type only applies to Physical backups.")
         db_scope = (engine == "mysql" and method == "Logical") or (
             engine == "sqlserver" and method == "Physical" and backup_type == "FullBackup")
         if strategy == "db" and not db_scope:
-            c.fail("BackupStrategy", "Selected databases work for MySQL Logical or SQL Server Physical Full backups.")
+            c.fail("BackupStrategy", "scope_not_taken",
+                   "Selected databases work for MySQL Logical or SQL Server Physical Full backups.")
         if retention is not None:
             sql_ok = engine == "sqlserver" and strategy == "db" and method == "Physical" and backup_type == "FullBackup"
             if engine != "mysql" and not sql_ok:
-                c.fail("BackupRetentionPeriod", "Only MySQL, or SQL Server selected-database Physical Full backups, "
-                                                "take a retention period.")
+                c.fail("BackupRetentionPeriod", "retention_not_taken",
+                       "Only MySQL, or SQL Server selected-database Physical Full backups, take a retention period.")
         if names and c.ok("DBName"):
             self._check_databases(c, ctx.directory, info.id, names)
         self._check_capacity(c, ctx, info.id)
@@ -116,14 +119,16 @@ class Backup(Operation):
         try:
             present = {d.name: d.status for d in directory.databases(instance_id)}
         except RdsError as error:
-            c.fail("DBName", f"Could not list the databases of {instance_id}: {error.plain()}")
+            c.fail("DBName", "databases_of_unlisted", "Could not list the databases of {instance}: {error}",
+                   instance=instance_id, error=error.plain())
             return
         missing = [n for n in names if n not in present]
         if missing:
-            c.fail("DBName", f"Not on {instance_id}: {', '.join(missing[:5])}.")
+            c.fail("DBName", "not_on_instance", "Not on {instance}: {names}.", instance=instance_id,
+                   names=", ".join(missing[:5]))
         busy = [n for n in names if n in present and present[n] not in {"Running", ""}]
         if busy:
-            c.fail("DBName", f"Not Running: {', '.join(busy[:5])}.")
+            c.fail("DBName", "databases_not_running", "Not Running: {names}.", names=", ".join(busy[:5]))
 
     @staticmethod
     def _check_capacity(c: Checker, ctx: Context, instance_id: str) -> None:
@@ -132,18 +137,22 @@ class Backup(Operation):
             running = [t for t in ctx.directory.backup_tasks(instance_id) if t.active]
             backups = ctx.directory.backups(instance_id, fresh=True)
         except RdsError as error:
-            c.fail("DBInstanceId", f"Could not check {instance_id}'s backups: {error.plain()}")
+            c.fail("DBInstanceId", "backups_unchecked", "Could not check {instance}'s backups: {error}",
+                   instance=instance_id, error=error.plain())
             return
         if running:
             job = running[0]
             pct = f", {job.percent}%" if job.percent is not None else ""
-            c.fail("DBInstanceId", f"A backup of {instance_id} is already running (job {job.job_id}: {job.status}{pct}); "
-                                   "wait for it to finish.")
+            c.fail("DBInstanceId", "backup_running",
+                   "A backup of {instance} is already running (job {job}: {status}{percent}); wait for it to finish.",
+                   instance=instance_id, job=job.job_id, status=job.status, percent=pct)
             return
         today = ctx.now.date()
         made = sum(1 for b in backups if b.start is not None and b.start.date() == today)
         if made >= MAX_SETS_PER_DAY:
-            c.fail("DBInstanceId", f"{instance_id} already has {made} backups today (UTC); RDS allows {MAX_SETS_PER_DAY}.")
+            c.fail("DBInstanceId", "daily_backup_limit",
+                   "{instance} already has {count} backups today (UTC); RDS allows {most}.", instance=instance_id,
+                   count=made, most=MAX_SETS_PER_DAY)
 
     def find_started(self, directory: RdsDirectory, request_id: str, params: Mapping[str, Any],
                      since: datetime) -> dict[str, Any] | None:
@@ -171,7 +180,7 @@ class Backup(Operation):
             return Progress(status="Finished", done=True, percent=100, result=self._finished(directory, instance_id, task.backup_id))
         if task.status == "Failed":
             return Progress(status="Failed", done=True, failed=True, error_code="BackupJobFailed",
-                            error_message=f"Backup job {job_id} of {instance_id} failed.")
+                            error_message=_("Backup job {job} of {instance} failed.", job=job_id, instance=instance_id))
         return Progress(status=task.status or "Waiting", percent=task.percent)
 
     @staticmethod
@@ -188,6 +197,7 @@ class Backup(Operation):
 
     def outcome(self, params: Mapping[str, Any], result: Mapping[str, Any]) -> str:
         size = f", {human_bytes(result['BackupSize'])}" if result.get("BackupSize") else ""
-        scope = f" of {params['DBName']}" if params.get("DBName") else ""
-        return (f"Backup *{result.get('BackupId', '?')}*{scope} on {params.get('DBInstanceId')} finished "
-                f"({params.get('BackupMethod', 'Physical')}{size}).")
+        scope = _(" of {databases}", databases=params["DBName"]) if params.get("DBName") else ""
+        return _("Backup *{backup}*{scope} on {instance} finished ({method}{size}).", backup=result.get("BackupId", "?"),
+                 scope=scope, instance=params.get("DBInstanceId"), method=params.get("BackupMethod", "Physical"),
+                 size=size)

@@ -14,14 +14,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.operations.base import Context, FieldErrors, FieldKind, FieldSpec, Form, FormSpec, Meta, instance_field
+from bot.i18n import _
+from bot.operations.base import Context, FieldError, FieldErrors, FieldKind, FieldSpec, Form, FormSpec, Meta, instance_field
 from bot.operations.checks import engine_name, require_instance
 from bot.operations.rules import Checker
 from bot.rds.directory import InstanceInfo
 from bot.timeutil import to_api
 
-PAGE_SIZES = (("30", "30 a page"), ("50", "50 a page"), ("100", "100 a page"))
-REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+){1,4}$")
+PAGE_SIZES = (("30", _("30 a page")), ("50", _("50 a page")), ("100", _("100 a page")))
 DEFAULT_DAYS = 7
 MAX_DAYS = 730
 
@@ -46,34 +46,33 @@ class ListingQuery(BaseModel):
         """Rebuild a query from a button value, with every rule checked again."""
         parts = (value or "").split("|")
         if len(parts) != 6:
-            raise FieldErrors({"DBInstanceId": "That button is not one of mine."})
+            raise FieldErrors({"DBInstanceId": FieldError.of("foreign_button", "That button is not one of mine.")})
         instance, start, end, region, size, page = parts
         form = {"DBInstanceId": instance, "StartTime": start, "EndTime": end, "CrossBackupRegion": region or None,
                 "PageSize": size}
         query = check_query(Checker(form), form, now)
         if not re.fullmatch(r"[0-9]{1,5}", page) or not 1 <= int(page) <= 10_000:
-            raise FieldErrors({"DBInstanceId": "That page does not exist."})
+            raise FieldErrors({"DBInstanceId": FieldError.of("no_such_page", "That page does not exist.")})
         return query.model_copy(update={"page": int(page)})
 
 
 def check_query(c: Checker, form: Form, now: datetime) -> ListingQuery:
     instance_id = c.instance_id()
-    start = c.time("StartTime", what="The start")
-    end = c.time("EndTime", what="The end")
-    region = c.text("CrossBackupRegion", max_len=40, pattern=REGION, message="A region looks like cn-shanghai.",
-                    what="The region")
-    size = c.choice("PageSize", [v for v, _ in PAGE_SIZES], what="The page size") or "30"
+    start = c.time("StartTime", what=_("The start"))
+    end = c.time("EndTime", what=_("The end"))
+    region = c.region("CrossBackupRegion", what=_("The region"))
+    size = c.choice("PageSize", [v for v, _label in PAGE_SIZES], what=_("The page size")) or "30"
     end = end or now
     try:
         start = start or end - timedelta(days=DEFAULT_DAYS)
     except OverflowError:
-        c.fail("EndTime", "That end time is not plausible.")
+        c.fail("EndTime", "implausible_end", "That end time is not plausible.")
         start = end
     if c.ok("StartTime") and c.ok("EndTime"):
         if start >= end:
-            c.fail("EndTime", "The end must be after the start.")
+            c.fail("EndTime", "end_before_start", "The end must be after the start.")
         elif end - start > timedelta(days=MAX_DAYS):
-            c.fail("StartTime", f"At most {MAX_DAYS} days at a time.")
+            c.fail("StartTime", "window_too_long", "At most {days} days at a time.", days=MAX_DAYS)
     c.done()
     assert instance_id is not None
     return ListingQuery(instance_id=instance_id, start=start, end=end, region=region, page_size=int(size))
@@ -82,27 +81,29 @@ def check_query(c: Checker, form: Form, now: datetime) -> ListingQuery:
 class CrossRegionListing(FormSpec):
     """`/rds backups`: the form (only the instance is required) and its checks."""
 
-    meta = Meta(name="backups", title="Cross-region backups", verb="list cross-region backups of",
+    meta = Meta(name="backups", title=_("Cross-region backups"), verb=_("list cross-region backups of"),
                 ram_action="rds:DescribeCrossRegionBackups")
     fields = (
         instance_field(),
-        FieldSpec("StartTime", "From (UTC)", FieldKind.TIME, placeholder="2026-11-22T00:00:00Z",
-                  hint="Default: 7 days ago."),
-        FieldSpec("EndTime", "To (UTC)", FieldKind.TIME, placeholder="2026-11-29T00:00:00Z", hint="Default: now."),
-        FieldSpec("CrossBackupRegion", "Stored in region", placeholder="cn-shanghai", hint="Default: every region."),
-        FieldSpec("PageSize", "Page size", FieldKind.SELECT, options=PAGE_SIZES),
+        FieldSpec("StartTime", _("From (UTC)"), FieldKind.TIME, placeholder="2026-11-22T00:00:00Z",
+                  hint=_("Default: 7 days ago.")),
+        FieldSpec("EndTime", _("To (UTC)"), FieldKind.TIME, placeholder="2026-11-29T00:00:00Z", hint=_("Default: now.")),
+        FieldSpec("CrossBackupRegion", _("Stored in region"), placeholder="cn-shanghai", hint=_("Default: every region.")),
+        FieldSpec("PageSize", _("Page size"), FieldKind.SELECT, options=PAGE_SIZES),
     )
 
     def validate(self, form: Form, ctx: Context) -> tuple[ListingQuery, InstanceInfo]:
         c = Checker(form)
         query = check_query(c, form, ctx.now)
         info = require_instance(c, ctx, query.instance_id, running=False, primary=False, unlocked=False,
-                                engines={"mysql", "postgresql", "sqlserver"}, why_engine="cross-region backups exist for")
+                                engines={"mysql", "postgresql", "sqlserver"}, why_engine=_("cross-region backups exist for"))
         c.done()
         assert info is not None
         if info.engine.lower() == "mysql" and info.storage_type != "local_ssd":
-            raise FieldErrors({"DBInstanceId": f"{info.id} is {engine_name(info.engine)} on {info.storage_type}; "
-                                               "cross-region backups exist only for MySQL on local disks."})
+            raise FieldErrors({"DBInstanceId": FieldError.of(
+                "no_cross_region_backups",
+                "{instance} is {engine} on {disk}; cross-region backups exist only for MySQL on local disks.",
+                instance=info.id, engine=engine_name(info.engine), disk=info.storage_type)})
         return query, info
 
 

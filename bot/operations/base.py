@@ -13,8 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, ClassVar
 
+from bot.i18n import _
 from bot.rds.directory import InstanceInfo, RdsDirectory
 from bot.rds.errors import RdsError
 from bot.rds.gateway import RdsGateway
@@ -53,7 +55,7 @@ class FieldSpec:
     engine: str | None = None  # for INSTANCE pickers: only this engine is offered
 
 
-def instance_field(label: str = "Instance", hint: str | None = "Type to search.", *, name: str = "DBInstanceId",
+def instance_field(label: str = _("Instance"), hint: str | None = _("Type to search."), *, name: str = "DBInstanceId",
                    engine: str | None = None) -> FieldSpec:
     """The instance picker every operation starts with."""
     return FieldSpec(name, label, FieldKind.INSTANCE, required=True, hint=hint, engine=engine)
@@ -61,16 +63,50 @@ def instance_field(label: str = "Instance", hint: str | None = "Type to search."
 
 def reason_field(*, required: bool, hint: str | None = None) -> FieldSpec:
     """The free-text justification (block_id ``reason``): required where approval may be needed."""
-    return FieldSpec("reason", "Reason", FieldKind.LONG_TEXT, required=required, max_length=3000,
-                     hint=hint or ("Why this is needed; approvers read this." if required else "Optional."))
+    return FieldSpec("reason", _("Reason"), FieldKind.LONG_TEXT, required=required, max_length=3000,
+                     hint=hint or (_("Why this is needed; approvers read this.") if required else _("Optional.")))
+
+
+PLAIN = "plain"  # the key of an error given only as words
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One field's problem: a stable ``key`` saying what is wrong, its ``params``, and its ``text``.
+
+    The key and parameters are what a translation needs; ``text`` is the
+    message rendered through :func:`bot.i18n._` (English today).
+    """
+
+    key: str
+    params: Mapping[str, object] = field(hash=False)
+    text: str
+
+    @classmethod
+    def of(cls, key: str, template: str, /, **params: object) -> FieldError:
+        """The problem ``key``, worded by ``template`` (one template per key) with ``params`` filled in."""
+        return cls(key, MappingProxyType(params), _(template, **params))
+
+    @classmethod
+    def plain(cls, text: str) -> FieldError:
+        """A problem given only as words (the key is ``"plain"``)."""
+        return cls(PLAIN, MappingProxyType({}), text)
 
 
 class FieldErrors(Exception):
-    """Validation failures keyed by field name (= block_id), in plain words."""
+    """Validation failures keyed by field name (= block_id).
 
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = dict(errors)
+    ``errors`` maps each field to its message in plain words (what the Slack
+    layer shows); ``details`` to its :class:`FieldError` (key and parameters).
+    Built from either: plain strings become ``FieldError.plain``.
+    """
+
+    def __init__(self, errors: Mapping[str, str | FieldError]) -> None:
+        self.details: dict[str, FieldError] = {
+            name: error if isinstance(error, FieldError) else FieldError.plain(error) for name, error in errors.items()
+        }
+        self.errors: dict[str, str] = {name: error.text for name, error in self.details.items()}
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
 
 
 @dataclass
@@ -230,13 +266,19 @@ def first_error_field(errors: Mapping[str, str], order: Sequence[FieldSpec]) -> 
     return next(iter(errors), None)
 
 
+def instance_unusable(error: RdsError, instance_id: str, region_id: str) -> FieldError:
+    """Why an instance could not be looked up: it does not exist, or RDS did not answer."""
+    if error.code.endswith("NotFound"):
+        return FieldError.of("instance_not_found", "No instance {instance} in {region}.",
+                             instance=instance_id, region=region_id)
+    return FieldError.of("instance_unchecked",
+                         "Could not check {instance} with RDS right now: {error} Your input is kept; submit again.",
+                         instance=instance_id, error=error.plain())
+
+
 def lookup_instance(ctx: Context, instance_id: str, field_name: str = "DBInstanceId") -> InstanceInfo:
     """The instance, or a field error that says why it could not be used."""
     try:
         return ctx.directory.instance(instance_id)
     except RdsError as error:
-        if error.code.endswith("NotFound"):
-            raise FieldErrors({field_name: f"No instance {instance_id} in {ctx.region_id}."}) from None
-        raise FieldErrors(
-            {field_name: f"Could not check {instance_id} with RDS right now: {error.plain()} Your input is kept; submit again."}
-        ) from None
+        raise FieldErrors({field_name: instance_unusable(error, instance_id, ctx.region_id)}) from None

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from bot.operations.base import Context
+from bot.i18n import _
+from bot.operations.base import Context, instance_unusable
 from bot.operations.rules import Checker
 from bot.rds.directory import InstanceInfo, RdsDirectory
 from bot.rds.errors import RdsError
@@ -40,22 +41,20 @@ def require_instance(
     try:
         info = ctx.directory.instance(instance_id)
     except RdsError as error:
-        if error.code.endswith("NotFound"):
-            c.fail(field, f"No instance {instance_id} in {ctx.region_id}.")
-        else:
-            c.fail(field, f"Could not check {instance_id} with RDS right now: {error.plain()} "
-                          "Your input is kept; submit again.")
+        c.add(field, instance_unusable(error, instance_id, ctx.region_id))
         return None
     allowed = {e.lower() for e in engines} if engines is not None else None
     if allowed is not None and info.engine.lower() not in allowed:
-        names = " or ".join(engine_name(e) for e in sorted(allowed))
-        c.fail(field, f"{info.id} runs {engine_name(info.engine)}; {why_engine or 'this needs'} {names}.".replace("  ", " "))
+        c.fail(field, "wrong_engine", "{instance} runs {engine}; {why} {engines}.", instance=info.id,
+               engine=engine_name(info.engine), why=(why_engine or _("this needs")).strip(),
+               engines=_(" or ").join(engine_name(e) for e in sorted(allowed)))
     elif primary and info.is_read_only:
-        c.fail(field, f"{info.id} is a read-only instance; use its primary.")
+        c.fail(field, "read_only_instance", "{instance} is a read-only instance; use its primary.", instance=info.id)
     elif unlocked and info.lock_mode and info.lock_mode.lower() not in {"unlock", ""}:
-        c.fail(field, f"{info.id} is locked ({info.lock_mode}).")
+        c.fail(field, "instance_locked", "{instance} is locked ({lock}).", instance=info.id, lock=info.lock_mode)
     elif running and info.status and info.status != "Running":
-        c.fail(field, f"{info.id} is {info.status}; it must be Running.")
+        c.fail(field, "instance_not_running", "{instance} is {status}; it must be Running.", instance=info.id,
+               status=info.status)
     return info
 
 
@@ -64,13 +63,16 @@ def check_backup(c: Checker, directory: RdsDirectory, instance_id: str, backup_i
     try:
         backups = directory.backups(instance_id)
     except RdsError as error:
-        c.fail(field, f"Could not list the backups of {instance_id}: {error.plain()}")
+        c.fail(field, "backups_unlisted", "Could not list the backups of {instance}: {error}", instance=instance_id,
+               error=error.plain())
         return
     match = next((b for b in backups if b.id == backup_id), None)
     if match is None:
-        c.fail(field, f"Backup set {backup_id} is not a backup of {instance_id}.")
+        c.fail(field, "backup_not_of_instance", "Backup set {backup} is not a backup of {instance}.", backup=backup_id,
+               instance=instance_id)
     elif not match.ok:
-        c.fail(field, f"Backup set {backup_id} is {match.status}; pick a successful one.")
+        c.fail(field, "backup_not_successful", "Backup set {backup} is {status}; pick a successful one.",
+               backup=backup_id, status=match.status)
 
 
 def check_window(c: Checker, ctx: Context, instance_id: str, restore_time: datetime, *, field: str = "RestoreTime") -> None:
@@ -78,15 +80,18 @@ def check_window(c: Checker, ctx: Context, instance_id: str, restore_time: datet
     try:
         backups = [b for b in ctx.directory.backups(instance_id) if b.ok]
     except RdsError as error:
-        c.fail(field, f"Could not read the backups of {instance_id}: {error.plain()}")
+        c.fail(field, "backups_unread", "Could not read the backups of {instance}: {error}", instance=instance_id,
+               error=error.plain())
         return
     retention = ctx.directory.retention_days(instance_id)
     starts = [t for t in (b.consistent or b.end for b in backups) if t is not None]
     if not starts:
-        c.fail(field, f"{instance_id} has no successful backup, so no point in time can be restored.")
+        c.fail(field, "no_successful_backup",
+               "{instance} has no successful backup, so no point in time can be restored.", instance=instance_id)
         return
     earliest = min(starts)
     if retention is not None and retention > 0:
         earliest = max(earliest, ctx.now - timedelta(days=retention))
     if restore_time < earliest:
-        c.fail(field, f"Outside the backup retention window: the earliest point is {human_time(earliest)}.")
+        c.fail(field, "outside_retention", "Outside the backup retention window: the earliest point is {earliest}.",
+               earliest=human_time(earliest))

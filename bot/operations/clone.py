@@ -11,34 +11,35 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.operations.base import Context, FieldKind, FieldSpec, Form, Meta, Operation, Plan, Progress, instance_field, lookup_instance, reason_field
+from bot.i18n import _
+from bot.operations.base import Context, FieldError, FieldKind, FieldSpec, Form, Meta, Operation, Plan, Progress, instance_field, lookup_instance, reason_field
 from bot.operations.checks import check_backup, check_window
 from bot.operations.rules import VPC_ID, VSWITCH_ID, ZONE_ID, Checker, api_time, check_description, check_ip, check_names, check_reason, one_of
 from bot.rds.directory import InstanceInfo, RdsDirectory
 
-PAY_TYPES = (("Postpaid", "Pay-as-you-go (Postpaid)"), ("Prepaid", "Subscription (Prepaid)"), ("Serverless", "Serverless"))
-PERIODS = (("Month", "Month"), ("Year", "Year"))
+PAY_TYPES = (("Postpaid", _("Pay-as-you-go (Postpaid)")), ("Prepaid", _("Subscription (Prepaid)")), ("Serverless", _("Serverless")))
+PERIODS = (("Month", _("Month")), ("Year", _("Year")))
 USED_TIME_RANGE = {"Year": (1, 3), "Month": (1, 9)}
 STORAGE_TYPES = (
-    ("general_essd", "General ESSD (recommended)"),
-    ("local_ssd", "Local SSD"),
-    ("cloud_ssd", "Standard SSD"),
-    ("cloud_essd", "ESSD PL1"),
-    ("cloud_essd2", "ESSD PL2"),
-    ("cloud_essd3", "ESSD PL3"),
+    ("general_essd", _("General ESSD (recommended)")),
+    ("local_ssd", _("Local SSD")),
+    ("cloud_ssd", _("Standard SSD")),
+    ("cloud_essd", _("ESSD PL1")),
+    ("cloud_essd2", _("ESSD PL2")),
+    ("cloud_essd3", _("ESSD PL3")),
 )
 CLOUD_DISKS = {"general_essd", "cloud_ssd", "cloud_essd", "cloud_essd2", "cloud_essd3"}
 SERVERLESS_DISKS = {"cloud_essd", "general_essd"}
 ESSD_LEVEL = {"cloud_essd": 1, "cloud_essd2": 2, "cloud_essd3": 3}
 CATEGORIES = (
-    ("Basic", "Basic"),
-    ("HighAvailability", "High Availability"),
-    ("AlwaysOn", "Cluster (SQL Server, AlwaysOn)"),
-    ("cluster", "Cluster (MySQL)"),
-    ("Finance", "Finance (China site)"),
-    ("serverless_basic", "Serverless Basic (MySQL, PostgreSQL)"),
-    ("serverless_standard", "Serverless HA (MySQL)"),
-    ("serverless_ha", "Serverless HA (SQL Server)"),
+    ("Basic", _("Basic")),
+    ("HighAvailability", _("High Availability")),
+    ("AlwaysOn", _("Cluster (SQL Server, AlwaysOn)")),
+    ("cluster", _("Cluster (MySQL)")),
+    ("Finance", _("Finance (China site)")),
+    ("serverless_basic", _("Serverless Basic (MySQL, PostgreSQL)")),
+    ("serverless_standard", _("Serverless HA (MySQL)")),
+    ("serverless_ha", _("Serverless HA (SQL Server)")),
 )
 # Which engines each edition exists for; None = any engine.
 CATEGORY_ENGINES: dict[str, set[str] | None] = {
@@ -51,80 +52,82 @@ CATEGORY_ENGINES: dict[str, set[str] | None] = {
     "serverless_standard": {"mysql"},
     "serverless_ha": {"sqlserver"},
 }
-NETWORK_TYPES = (("VPC", "VPC"), ("Classic", "Classic network"))
+NETWORK_TYPES = (("VPC", _("VPC")), ("Classic", _("Classic network")))
 
 
 class Clone(Operation):
     """Clone: new instance from a backup set or a point in time (approval always)."""
 
-    meta = Meta.api("clone", "CloneDBInstance", title="Clone an RDS instance", approval="always", client_token=True,
+    meta = Meta.api("clone", "CloneDBInstance", title=_("Clone an RDS instance"), approval="always", client_token=True,
                     reads=("rds:DescribeBackups", "rds:DescribeBackupPolicy"))
     fields = (
-        instance_field("Source instance", "The instance whose data is cloned. Type to search."),
-        FieldSpec("BackupId", "Backup set", FieldKind.BACKUP,
-                  hint="Restore from this backup set, or leave empty and give a point in time below."),
-        FieldSpec("RestoreTime", "Point in time (UTC)", FieldKind.TIME, placeholder="2026-11-28T16:00:00Z",
-                  hint="yyyy-MM-ddTHH:mm:ssZ, inside the backup retention window. Not together with a backup set."),
-        FieldSpec("PayType", "Billing", FieldKind.SELECT, required=True, options=PAY_TYPES),
-        FieldSpec("Period", "Subscription unit", FieldKind.SELECT, options=PERIODS, hint="Prepaid only."),
-        FieldSpec("UsedTime", "Subscription length", FieldKind.NUMBER,
-                  hint="Prepaid only: 1-3 years or 1-9 months."),
+        instance_field(_("Source instance"), _("The instance whose data is cloned. Type to search.")),
+        FieldSpec("BackupId", _("Backup set"), FieldKind.BACKUP,
+                  hint=_("Restore from this backup set, or leave empty and give a point in time below.")),
+        FieldSpec("RestoreTime", _("Point in time (UTC)"), FieldKind.TIME, placeholder="2026-11-28T16:00:00Z",
+                  hint=_("yyyy-MM-ddTHH:mm:ssZ, inside the backup retention window. Not together with a backup set.")),
+        FieldSpec("PayType", _("Billing"), FieldKind.SELECT, required=True, options=PAY_TYPES),
+        FieldSpec("Period", _("Subscription unit"), FieldKind.SELECT, options=PERIODS, hint=_("Prepaid only.")),
+        FieldSpec("UsedTime", _("Subscription length"), FieldKind.NUMBER,
+                  hint=_("Prepaid only: 1-3 years or 1-9 months.")),
         reason_field(required=True),
-        FieldSpec("DBInstanceClass", "Instance class", section="optional", placeholder="e.g. mysql.n2.medium.2c",
-                  hint="Default: the source's class."),
-        FieldSpec("DBInstanceStorage", "Storage (GB)", FieldKind.NUMBER, section="optional",
-                  hint="Multiple of 5, not below the source's. Default: the source's."),
-        FieldSpec("DBInstanceStorageType", "Storage type", FieldKind.SELECT, options=STORAGE_TYPES, section="optional",
-                  hint="Default: the source's. A local-SSD source cannot clone to a cloud disk."),
-        FieldSpec("Category", "Edition", FieldKind.SELECT, options=CATEGORIES, section="optional",
-                  hint="Default: the source's."),
-        FieldSpec("ZoneId", "Zone", section="optional", placeholder="cn-hangzhou-h", hint="Default: the source's."),
-        FieldSpec("ZoneIdSlave1", "Secondary zone", section="optional", placeholder="cn-hangzhou-i",
-                  hint="Different from the zone = multi-zone. Needs two vSwitches."),
-        FieldSpec("InstanceNetworkType", "Network type", FieldKind.SELECT, options=NETWORK_TYPES, section="optional",
-                  hint="Default: the source's."),
-        FieldSpec("VPCId", "VPC", section="optional", placeholder="vpc-...", hint="A VPC in the instance's region."),
-        FieldSpec("VSwitchId", "vSwitch", section="optional", placeholder="vsw-...",
-                  hint="In the zone above; required with network type VPC; two, comma-separated, with a secondary zone."),
-        FieldSpec("PrivateIpAddress", "Private IP", section="optional", hint="Inside the vSwitch's CIDR block."),
-        FieldSpec("DBInstanceDescription", "Name of the new instance", section="optional", max_length=255,
-                  hint="2-255 characters; starts with a letter; letters, digits, _ and -."),
-        FieldSpec("DbNames", "Databases to clone", section="optional", placeholder="db1,db2",
-                  hint="Comma-separated. Default: all databases in the backup."),
+        FieldSpec("DBInstanceClass", _("Instance class"), section="optional", placeholder=_("e.g. mysql.n2.medium.2c"),
+                  hint=_("Default: the source's class.")),
+        FieldSpec("DBInstanceStorage", _("Storage (GB)"), FieldKind.NUMBER, section="optional",
+                  hint=_("Multiple of 5, not below the source's. Default: the source's.")),
+        FieldSpec("DBInstanceStorageType", _("Storage type"), FieldKind.SELECT, options=STORAGE_TYPES, section="optional",
+                  hint=_("Default: the source's. A local-SSD source cannot clone to a cloud disk.")),
+        FieldSpec("Category", _("Edition"), FieldKind.SELECT, options=CATEGORIES, section="optional",
+                  hint=_("Default: the source's.")),
+        FieldSpec("ZoneId", _("Zone"), section="optional", placeholder="cn-hangzhou-h", hint=_("Default: the source's.")),
+        FieldSpec("ZoneIdSlave1", _("Secondary zone"), section="optional", placeholder="cn-hangzhou-i",
+                  hint=_("Different from the zone = multi-zone. Needs two vSwitches.")),
+        FieldSpec("InstanceNetworkType", _("Network type"), FieldKind.SELECT, options=NETWORK_TYPES, section="optional",
+                  hint=_("Default: the source's.")),
+        FieldSpec("VPCId", _("VPC"), section="optional", placeholder="vpc-...", hint=_("A VPC in the instance's region.")),
+        FieldSpec("VSwitchId", _("vSwitch"), section="optional", placeholder="vsw-...",
+                  hint=_("In the zone above; required with network type VPC; two, comma-separated, with a secondary zone.")),
+        FieldSpec("PrivateIpAddress", _("Private IP"), section="optional", hint=_("Inside the vSwitch's CIDR block.")),
+        FieldSpec("DBInstanceDescription", _("Name of the new instance"), section="optional", max_length=255,
+                  hint=_("2-255 characters; starts with a letter; letters, digits, _ and -.")),
+        FieldSpec("DbNames", _("Databases to clone"), section="optional", placeholder="db1,db2",
+                  hint=_("Comma-separated. Default: all databases in the backup.")),
     )
 
     def validate(self, form: Form, ctx: Context) -> Plan:
         c = Checker(form)
-        instance_id = c.instance_id(what="The source instance")
-        backup_id = c.text("BackupId", max_len=64, pattern=_BACKUP_ID, message="A backup set ID is a number.",
-                           what="The backup set")
-        restore_time = c.time("RestoreTime", now=ctx.now, what="The point in time")
+        instance_id = c.instance_id(what=_("The source instance"))
+        backup_id = c.text("BackupId", max_len=64, pattern=_BACKUP_ID, message=FieldError.of("bad_backup_id", "A backup set ID is a number."),
+                           what=_("The backup set"))
+        restore_time = c.time("RestoreTime", now=ctx.now, what=_("The point in time"))
         one_of(c, "BackupId", "RestoreTime", first_value=backup_id, second_value=restore_time,
-               what="a backup set or a point in time")
-        pay_type = c.choice("PayType", [v for v, _ in PAY_TYPES], required=True, what="Billing")
-        period = c.choice("Period", [v for v, _ in PERIODS], what="The subscription unit")
+               what=_("a backup set or a point in time"))
+        pay_type = c.choice("PayType", [v for v, _label in PAY_TYPES], required=True, what=_("Billing"))
+        period = c.choice("Period", [v for v, _label in PERIODS], what=_("The subscription unit"))
         used_time = c.integer("UsedTime", low=1, high=USED_TIME_RANGE.get(period or "Month", (1, 9))[1],
-                              what=f"The subscription length ({'years' if period == 'Year' else 'months'})")
+                              what=_("The subscription length ({unit})", unit=_("years") if period == "Year" else _("months")))
         if pay_type == "Prepaid":
             if period is None and c.ok("Period"):
-                c.fail("Period", "Prepaid needs a subscription unit (Year or Month).")
+                c.fail("Period", "prepaid_needs_unit", "Prepaid needs a subscription unit (Year or Month).")
             if used_time is None and c.ok("UsedTime"):
-                c.fail("UsedTime", "Prepaid needs a subscription length.")
+                c.fail("UsedTime", "prepaid_needs_length", "Prepaid needs a subscription length.")
         elif pay_type is not None:
             for name, value in (("Period", period), ("UsedTime", used_time)):
                 if value is not None:
-                    c.fail(name, "Only a Prepaid (subscription) clone takes a subscription period.")
+                    c.fail(name, "period_without_prepaid", "Only a Prepaid (subscription) clone takes a subscription period.")
         check_reason(c, required=True)
         instance_class = c.text("DBInstanceClass", max_len=64, pattern=_CLASS,
-                                message="An instance class looks like mysql.n2.medium.2c.", what="The class")
-        storage = c.integer("DBInstanceStorage", low=5, high=64000, multiple_of=5, what="Storage")
-        storage_type = c.choice("DBInstanceStorageType", [v for v, _ in STORAGE_TYPES], what="The storage type")
-        category = c.choice("Category", [v for v, _ in CATEGORIES], what="The edition")
-        zone = c.text("ZoneId", max_len=64, pattern=ZONE_ID, message="A zone looks like cn-hangzhou-h.", what="The zone")
-        zone2 = c.text("ZoneIdSlave1", max_len=64, pattern=ZONE_ID, message="A zone looks like cn-hangzhou-i.",
-                       what="The secondary zone")
-        network = c.choice("InstanceNetworkType", [v for v, _ in NETWORK_TYPES], what="The network type")
-        vpc = c.text("VPCId", max_len=80, pattern=VPC_ID, message="A VPC ID looks like vpc-bp1....", what="The VPC")
+                                message=FieldError.of("bad_class", "An instance class looks like mysql.n2.medium.2c."),
+                                what=_("The class"))
+        storage = c.integer("DBInstanceStorage", low=5, high=64000, multiple_of=5, what=_("Storage"))
+        storage_type = c.choice("DBInstanceStorageType", [v for v, _label in STORAGE_TYPES], what=_("The storage type"))
+        category = c.choice("Category", [v for v, _label in CATEGORIES], what=_("The edition"))
+        zone = c.text("ZoneId", max_len=64, pattern=ZONE_ID, message=_bad_zone("cn-hangzhou-h"), what=_("The zone"))
+        zone2 = c.text("ZoneIdSlave1", max_len=64, pattern=ZONE_ID, message=_bad_zone("cn-hangzhou-i"),
+                       what=_("The secondary zone"))
+        network = c.choice("InstanceNetworkType", [v for v, _label in NETWORK_TYPES], what=_("The network type"))
+        vpc = c.text("VPCId", max_len=80, pattern=VPC_ID, message=FieldError.of("bad_vpc", "A VPC ID looks like vpc-bp1...."),
+                     what=_("The VPC"))
         vswitch = self._vswitches(c, c.raw("ZoneIdSlave1") is not None)
         ip = check_ip(c, "PrivateIpAddress")
         description = check_description(c, "DBInstanceDescription")
@@ -133,20 +136,21 @@ class Clone(Operation):
         # never earns its correct neighbour a second, wrong error.
         given = {name: c.raw(name) is not None for name in ("VPCId", "VSwitchId", "PrivateIpAddress")}
         if network == "VPC" and not given["VSwitchId"]:
-            c.fail("VSwitchId", "A VPC clone needs a vSwitch.")
+            c.fail("VSwitchId", "vpc_needs_vswitch", "A VPC clone needs a vSwitch.")
         if network == "Classic":
-            c.fail("InstanceNetworkType", "RDS no longer clones onto the classic network; use VPC.")
+            c.fail("InstanceNetworkType", "classic_network", "RDS no longer clones onto the classic network; use VPC.")
         if given["VSwitchId"] and not given["VPCId"]:
-            c.fail("VPCId", "Give the VPC the vSwitch belongs to.")
+            c.fail("VPCId", "vswitch_needs_vpc", "Give the VPC the vSwitch belongs to.")
         if given["PrivateIpAddress"] and not given["VSwitchId"]:
-            c.fail("PrivateIpAddress", "A private IP needs the vSwitch it belongs to.")
+            c.fail("PrivateIpAddress", "ip_needs_vswitch", "A private IP needs the vSwitch it belongs to.")
         serverless = pay_type == "Serverless" or (category or "").startswith("serverless")
         if serverless and storage_type and storage_type not in SERVERLESS_DISKS:
-            c.fail("DBInstanceStorageType", "Serverless instances only use ESSD PL1 (cloud_essd) or General ESSD.")
+            c.fail("DBInstanceStorageType", "serverless_disk",
+                   "Serverless instances only use ESSD PL1 (cloud_essd) or General ESSD.")
         if category and category.startswith("serverless") and pay_type and pay_type != "Serverless":
-            c.fail("Category", "A serverless edition needs Billing = Serverless.")
+            c.fail("Category", "serverless_needs_billing", "A serverless edition needs Billing = Serverless.")
         if category == "Finance" and not ctx.region_id.startswith("cn-"):
-            c.fail("Category", "The Finance edition exists only on the China site.")
+            c.fail("Category", "finance_outside_china", "The Finance edition exists only on the China site.")
         c.done()
 
         assert instance_id is not None and pay_type is not None
@@ -180,18 +184,18 @@ class Clone(Operation):
 
     @staticmethod
     def _vswitches(c: Checker, zone2: bool) -> str | None:
-        value = c.text("VSwitchId", max_len=200, what="The vSwitch")
+        value = c.text("VSwitchId", max_len=200, what=_("The vSwitch"))
         if value is None:
             return None
         parts = [p.strip() for p in value.split(",")]
         if any(not VSWITCH_ID.match(p) for p in parts):
-            c.fail("VSwitchId", "A vSwitch ID looks like vsw-bp1...; separate two with a comma.")
+            c.fail("VSwitchId", "bad_vswitch", "A vSwitch ID looks like vsw-bp1...; separate two with a comma.")
             return None
         if zone2 and len(parts) != 2:
-            c.fail("VSwitchId", "With a secondary zone, give two vSwitch IDs separated by a comma.")
+            c.fail("VSwitchId", "two_vswitches", "With a secondary zone, give two vSwitch IDs separated by a comma.")
             return None
         if not zone2 and len(parts) != 1:
-            c.fail("VSwitchId", "Give one vSwitch (two only with a secondary zone).")
+            c.fail("VSwitchId", "one_vswitch", "Give one vSwitch (two only with a secondary zone).")
             return None
         return ",".join(parts)
 
@@ -212,32 +216,38 @@ class Clone(Operation):
         engine = source.engine.lower()
         effective_type = storage_type or source.storage_type
         if source.status and source.status != "Running":
-            c.fail("DBInstanceId", f"{source.id} is {source.status}; only a Running instance can be cloned.")
+            c.fail("DBInstanceId", "source_not_running", "{instance} is {status}; only a Running instance can be cloned.",
+                   instance=source.id, status=source.status)
         if source.network_type == "Classic":
-            c.fail("DBInstanceId", f"{source.id} is on the classic network; RDS no longer clones those.")
+            c.fail("DBInstanceId", "source_on_classic", "{instance} is on the classic network; RDS no longer clones those.",
+                   instance=source.id)
         if pay_type == "Serverless" and engine == "mariadb":
-            c.fail("PayType", "Serverless is not available for MariaDB.")
+            c.fail("PayType", "serverless_mariadb", "Serverless is not available for MariaDB.")
         if category:
             engines = CATEGORY_ENGINES.get(category)
             if engines is not None and engine not in engines:
-                c.fail("Category", f"That edition is not available for {source.engine}.")
+                c.fail("Category", "edition_engine", "That edition is not available for {engine}.", engine=source.engine)
         if storage is not None and source.storage_gb is not None and storage < source.storage_gb:
-            c.fail("DBInstanceStorage", f"At least the source's {source.storage_gb} GB.")
+            c.fail("DBInstanceStorage", "storage_below_source", "At least the source's {size} GB.", size=source.storage_gb)
         if storage_type and source.storage_type == "local_ssd" and storage_type in CLOUD_DISKS:
-            c.fail("DBInstanceStorageType", "The source uses local SSD, which cannot be cloned to a cloud disk.")
+            c.fail("DBInstanceStorageType", "local_to_cloud_disk",
+                   "The source uses local SSD, which cannot be cloned to a cloud disk.")
         if storage_type in ESSD_LEVEL and ESSD_LEVEL.get(source.storage_type, 0) > ESSD_LEVEL[storage_type]:
-            c.fail("DBInstanceStorageType", f"Not below the source's ESSD level ({source.storage_type}).")
+            c.fail("DBInstanceStorageType", "essd_below_source", "Not below the source's ESSD level ({level}).",
+                   level=source.storage_type)
         serverless = pay_type == "Serverless" or (category or "").startswith("serverless")
         if serverless and not storage_type and effective_type not in SERVERLESS_DISKS:
-            c.fail("DBInstanceStorageType", f"The source uses {effective_type}; a serverless clone needs "
-                                            "cloud_essd or general_essd, so pick one.")
+            c.fail("DBInstanceStorageType", "serverless_needs_essd",
+                   "The source uses {disk}; a serverless clone needs cloud_essd or general_essd, so pick one.",
+                   disk=effective_type)
         if backup_id is not None:
             check_backup(c, ctx.directory, source.id, backup_id)
             if db_names and c.ok("BackupId"):
                 backup = next((b for b in ctx.directory.backups(source.id) if b.id == backup_id), None)
                 missing = [n for n in db_names if backup is not None and backup.databases and n not in backup.databases]
                 if missing:
-                    c.fail("DbNames", f"Not in backup set {backup_id}: {', '.join(missing[:5])}.")
+                    c.fail("DbNames", "not_in_backup", "Not in backup set {backup}: {names}.", backup=backup_id,
+                           names=", ".join(missing[:5]))
         if restore_time is not None:
             check_window(c, ctx, source.id, restore_time)
 
@@ -250,14 +260,20 @@ class Clone(Operation):
             return Progress(status=status, done=True, result={"DBInstanceId": new_id})
         if status in _FAILED:
             return Progress(status=status, done=True, failed=True, error_code=f"Instance{status}",
-                            error_message=f"The new instance {new_id} ended up {status}.")
+                            error_message=_("The new instance {instance} ended up {status}.", instance=new_id, status=status))
         return Progress(status=status or "Unknown")
 
     def outcome(self, params: Mapping[str, Any], result: Mapping[str, Any]) -> str:
         new_id = result.get("DBInstanceId", "?")
         source = params.get("DBInstanceId", "?")
-        point = f"backup set {params['BackupId']}" if params.get("BackupId") else f"{params.get('RestoreTime')} (UTC)"
-        return f"New instance *{new_id}* is Running: a clone of {source} as of {point}."
+        point = (_("backup set {backup}", backup=params["BackupId"]) if params.get("BackupId")
+                 else _("{time} (UTC)", time=params.get("RestoreTime")))
+        return _("New instance *{instance}* is Running: a clone of {source} as of {point}.", instance=new_id,
+                 source=source, point=point)
+
+
+def _bad_zone(example: str) -> FieldError:
+    return FieldError.of("bad_zone", "A zone looks like {example}.", example=example)
 
 
 _BACKUP_ID = re.compile(r"^\d{1,20}$")

@@ -15,14 +15,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.operations.base import Context, FieldKind, FieldSpec, Form, FormValue, Meta, Operation, Plan, Progress, instance_field, reason_field
+from bot.i18n import _
+from bot.operations.base import Context, FieldError, FieldKind, FieldSpec, Form, FormValue, Meta, Operation, Plan, Progress, instance_field, reason_field
 from bot.operations.checks import check_backup, check_window, require_instance
 from bot.operations.rules import DB_NAME, Checker, api_time, check_reason, load_json, one_of
 from bot.rds.directory import InstanceInfo, RdsDirectory
 from bot.rds.errors import RdsError
 
 SQL_SERVER = {"sqlserver"}
-PRIVILEGES = (("NO", "No"), ("YES", "Yes: copy users and their privileges"))
+PRIVILEGES = (("NO", _("No")), ("YES", _("Yes: copy users and their privileges")))
 # (source edition, target edition) pairs the API refuses (RDS_API.md): every
 # UnsupportedCopyDb<From>To<To> pair and every BackupRestoreNotSupported.* case.
 REFUSED_PAIRS = {
@@ -55,10 +56,10 @@ def parse_db_names(c: Checker, value: FormValue, renames: str | None) -> dict[st
             try:
                 data = load_json(text, max_depth=1)
             except ValueError as error:
-                c.fail("DbNames", f"Not a valid JSON map: {error}.")
+                c.fail("DbNames", "bad_json_map", "Not a valid JSON map: {error}.", error=error)
                 return None
             if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
-                c.fail("DbNames", 'The JSON must map names to names, like {"erp": "erp_copy"}.')
+                c.fail("DbNames", "json_not_name_map", 'The JSON must map names to names, like {"erp": "erp_copy"}.')
                 return None
             mapping = dict(data)
         else:
@@ -73,27 +74,30 @@ def parse_db_names(c: Checker, value: FormValue, renames: str | None) -> dict[st
             continue
         pair = _RENAME.match(line)
         if pair is None:
-            c.fail("TargetDbNames", f"{line.strip()[:40]!r}: write one 'source -> target' per line.")
+            c.fail("TargetDbNames", "bad_rename", "{line!r}: write one 'source -> target' per line.",
+                   line=line.strip()[:40])
             return None
         if pair.group(1) not in mapping:
-            c.fail("TargetDbNames", f"{pair.group(1)!r} is not among the databases to copy.")
+            c.fail("TargetDbNames", "rename_not_copied", "{name!r} is not among the databases to copy.",
+                   name=pair.group(1))
             return None
         mapping[pair.group(1)] = pair.group(2)
     if not mapping:
         if c.ok("DbNames"):
-            c.fail("DbNames", "Pick at least one database to copy.")
+            c.fail("DbNames", "no_database", "Pick at least one database to copy.")
         return None
     bad = [n for n in list(mapping) + list(mapping.values()) if not DB_NAME.match(n)]
     if bad:
-        c.fail("DbNames", f"Not a valid database name: {', '.join(repr(b[:40]) for b in bad[:3])}.")
+        c.fail("DbNames", "bad_database_name", "Not a valid database name: {names}.",
+               names=", ".join(repr(b[:40]) for b in bad[:3]))
         return None
     system = [n for n in mapping if n.lower() in SYSTEM_DBS]
     if system:
-        c.fail("DbNames", f"System databases cannot be copied: {', '.join(system)}.")
+        c.fail("DbNames", "system_database", "System databases cannot be copied: {names}.", names=", ".join(system))
         return None
     targets = [t.lower() for t in mapping.values()]
     if len(set(targets)) != len(targets):
-        c.fail("DbNames", "Two databases would get the same name on the target.")
+        c.fail("DbNames", "same_target_name", "Two databases would get the same name on the target.")
         return None
     return mapping
 
@@ -101,45 +105,45 @@ def parse_db_names(c: Checker, value: FormValue, renames: str | None) -> dict[st
 class Copy(Operation):
     """Copy databases between two SQL Server instances (approval always)."""
 
-    meta = Meta.api("copy", "CopyDatabaseBetweenInstances", title="Copy SQL Server databases", approval="always",
-                    verb="copy databases to", progress_of="databases", reads=("rds:DescribeDatabases", "rds:DescribeDBInstanceTDE",
+    meta = Meta.api("copy", "CopyDatabaseBetweenInstances", title=_("Copy SQL Server databases"), approval="always",
+                    verb=_("copy databases to"), progress_of="databases", reads=("rds:DescribeDatabases", "rds:DescribeDBInstanceTDE",
                                                       "rds:DescribeBackups", "rds:DescribeBackupPolicy",
                                                       "rds:DescribeHistoryTasks"))
     fields = (
-        instance_field("Source instance (SQL Server)", engine="SQLServer"),
-        instance_field("Target instance (SQL Server)", "Same region. Its databases are never overwritten.",
+        instance_field(_("Source instance (SQL Server)"), engine="SQLServer"),
+        instance_field(_("Target instance (SQL Server)"), _("Same region. Its databases are never overwritten."),
                        name="TargetDBInstanceId", engine="SQLServer"),
-        FieldSpec("DbNames", "Databases to copy", FieldKind.DATABASES, required=True,
-                  hint="From the source. They keep their names unless renamed below."),
-        FieldSpec("TargetDbNames", "New names on the target", FieldKind.LONG_TEXT,
-                  placeholder="erp -> erp_copy", hint="Optional: one 'source -> target' per line."),
-        FieldSpec("BackupId", "Backup set of the source", FieldKind.BACKUP,
-                  hint="Copy as of this backup set, or leave empty and give a point in time."),
-        FieldSpec("RestoreTime", "Point in time (UTC)", FieldKind.TIME, placeholder="2026-11-28T16:00:00Z",
-                  hint="yyyy-MM-ddTHH:mm:ssZ, inside the retention window. Not together with a backup set."),
-        FieldSpec("SyncUserPrivilege", "Copy users and privileges", FieldKind.SELECT, options=PRIVILEGES,
-                  hint="Yes: target users with a source user's name also get its privileges."),
+        FieldSpec("DbNames", _("Databases to copy"), FieldKind.DATABASES, required=True,
+                  hint=_("From the source. They keep their names unless renamed below.")),
+        FieldSpec("TargetDbNames", _("New names on the target"), FieldKind.LONG_TEXT,
+                  placeholder="erp -> erp_copy", hint=_("Optional: one 'source -> target' per line.")),
+        FieldSpec("BackupId", _("Backup set of the source"), FieldKind.BACKUP,
+                  hint=_("Copy as of this backup set, or leave empty and give a point in time.")),
+        FieldSpec("RestoreTime", _("Point in time (UTC)"), FieldKind.TIME, placeholder="2026-11-28T16:00:00Z",
+                  hint=_("yyyy-MM-ddTHH:mm:ssZ, inside the retention window. Not together with a backup set.")),
+        FieldSpec("SyncUserPrivilege", _("Copy users and privileges"), FieldKind.SELECT, options=PRIVILEGES,
+                  hint=_("Yes: target users with a source user's name also get its privileges.")),
         reason_field(required=True),
     )
 
     def validate(self, form: Form, ctx: Context) -> Plan:
         c = Checker(form)
-        source_id = c.instance_id(what="The source")
-        target_id = c.instance_id("TargetDBInstanceId", what="The target")
+        source_id = c.instance_id(what=_("The source"))
+        target_id = c.instance_id("TargetDBInstanceId", what=_("The target"))
         if source_id and target_id and source_id == target_id:
-            c.fail("TargetDBInstanceId", "Pick a different instance than the source.")
-        renames = c.text("TargetDbNames", max_len=5000, what="The new names")
+            c.fail("TargetDBInstanceId", "target_is_source", "Pick a different instance than the source.")
+        renames = c.text("TargetDbNames", max_len=5000, what=_("The new names"))
         mapping = parse_db_names(c, form.get("DbNames"), renames)
         backup_id = c.text("BackupId", max_len=64, pattern=re.compile(r"^\d{1,20}$"),
-                           message="A backup set ID is a number.", what="The backup set")
-        restore_time = c.time("RestoreTime", now=ctx.now, what="The point in time")
+                           message=FieldError.of("bad_backup_id", "A backup set ID is a number."), what=_("The backup set"))
+        restore_time = c.time("RestoreTime", now=ctx.now, what=_("The point in time"))
         one_of(c, "BackupId", "RestoreTime", first_value=backup_id, second_value=restore_time,
-               what="a backup set or a point in time")
-        sync = c.choice("SyncUserPrivilege", [v for v, _ in PRIVILEGES], what="Copy users") or "NO"
+               what=_("a backup set or a point in time"))
+        sync = c.choice("SyncUserPrivilege", [v for v, _label in PRIVILEGES], what=_("Copy users")) or "NO"
         check_reason(c, required=True)
         # The engine check runs even when other fields have errors: "only SQL
         # Server" is the first thing a user with a MySQL instance must hear.
-        why = "copying databases needs"
+        why = _("copying databases needs")
         source = require_instance(c, ctx, source_id, engines=SQL_SERVER, why_engine=why)
         target = require_instance(c, ctx, target_id, field="TargetDBInstanceId", engines=SQL_SERVER, why_engine=why)
         c.done()
@@ -166,14 +170,17 @@ class Copy(Operation):
     @staticmethod
     def _check_pair(c: Checker, source: InstanceInfo, target: InstanceInfo) -> None:
         if source.region_id and target.region_id and source.region_id != target.region_id:
-            c.fail("TargetDBInstanceId", f"{target.id} is in {target.region_id}, the source in {source.region_id}; "
-                                         "copies stay within one region.")
+            c.fail("TargetDBInstanceId", "other_region",
+                   "{target} is in {target_region}, the source in {source_region}; copies stay within one region.",
+                   target=target.id, target_region=target.region_id, source_region=source.region_id)
         pair = (source.category, target.category)
         if pair in REFUSED_PAIRS:
-            c.fail("TargetDBInstanceId", f"RDS cannot copy from a {source.category} edition to a {target.category} edition.")
+            c.fail("TargetDBInstanceId", "edition_pair", "RDS cannot copy from a {source} edition to a {target} edition.",
+                   source=source.category, target=target.category)
         if version_number(source.engine_version) > version_number(target.engine_version) > 0:
-            c.fail("TargetDBInstanceId", f"The source runs SQL Server {source.engine_version}, newer than the "
-                                         f"target's {target.engine_version}.")
+            c.fail("TargetDBInstanceId", "target_older",
+                   "The source runs SQL Server {source}, newer than the target's {target}.",
+                   source=source.engine_version, target=target.engine_version)
 
     @staticmethod
     def _check_databases(c: Checker, directory: RdsDirectory, source: InstanceInfo, target: InstanceInfo,
@@ -183,18 +190,21 @@ class Copy(Operation):
             on_target = {d.name.lower() for d in directory.databases(target.id, fresh=True)}
             encrypted = directory.tde_databases(source.id)
         except RdsError as error:
-            c.fail("DbNames", f"Could not list databases: {error.plain()}")
+            c.fail("DbNames", "databases_unlisted", "Could not list databases: {error}", error=error.plain())
             return
         missing = [n for n in mapping if n not in on_source]
         taken = [t for t in mapping.values() if t.lower() in on_target]
         tde = [n for n in mapping if n in encrypted]
         if missing:
-            c.fail("DbNames", f"Not on {source.id}: {', '.join(missing[:5])}.")
+            c.fail("DbNames", "not_on_instance", "Not on {instance}: {names}.", instance=source.id,
+                   names=", ".join(missing[:5]))
         elif tde:
-            c.fail("DbNames", f"TDE is on for {', '.join(tde[:5])}; RDS cannot copy encrypted databases.")
+            c.fail("DbNames", "tde_database", "TDE is on for {names}; RDS cannot copy encrypted databases.",
+                   names=", ".join(tde[:5]))
         elif taken:
             field = "TargetDbNames" if any(t != s for s, t in mapping.items()) else "DbNames"
-            c.fail(field, f"{target.id} already has {', '.join(taken[:5])}; give new names on the target.")
+            c.fail(field, "target_has_names", "{instance} already has {names}; give new names on the target.",
+                   instance=target.id, names=", ".join(taken[:5]))
 
     def _targets(self, params: Mapping[str, Any]) -> dict[str, str]:
         return dict(json.loads(str(params.get("DbNames") or "{}")))
@@ -215,7 +225,8 @@ class Copy(Operation):
         vanished = [w for w in seen if w.lower() not in statuses]
         if vanished:
             return Progress(status="Failed", done=True, failed=True, error_code="CopyAbandoned",
-                            error_message=f"{', '.join(vanished)} disappeared from {target_id}: RDS abandoned the copy.")
+                            error_message=_("{names} disappeared from {instance}: RDS abandoned the copy.",
+                                            names=", ".join(vanished), instance=target_id))
         states = [f"{w} {statuses.get(w.lower(), 'Waiting')}" for w in wanted]
         if all(statuses.get(w.lower()) == "Running" for w in wanted):
             return Progress(status=" · ".join(states), done=True, result={"Databases": wanted})
@@ -225,11 +236,12 @@ class Copy(Operation):
             failed = directory.failed_tasks(target_id, since=datetime.fromisoformat(str(memo["submitted_at"])))
             if failed:
                 return Progress(status="Failed", done=True, failed=True, error_code="CopyFailed",
-                                error_message=f"RDS reports the copy onto {target_id} failed ({failed[0]}).")
+                                error_message=_("RDS reports the copy onto {instance} failed ({task}).",
+                                                instance=target_id, task=failed[0]))
         return Progress(status=" · ".join(states), memo={"seen": now_seen, "polls": polls})
 
     def outcome(self, params: Mapping[str, Any], result: Mapping[str, Any]) -> str:
         pairs = ", ".join(s if s == t else f"{s} → {t}" for s, t in self._targets(params).items())
-        users = " with users and privileges" if params.get("SyncUserPrivilege") == "YES" else ""
-        return (f"Copied {pairs} from {params.get('DBInstanceId')} onto *{params.get('TargetDBInstanceId')}*{users}; "
-                "every database is Running.")
+        users = _(" with users and privileges") if params.get("SyncUserPrivilege") == "YES" else ""
+        return _("Copied {pairs} from {source} onto *{target}*{users}; every database is Running.", pairs=pairs,
+                 source=params.get("DBInstanceId"), target=params.get("TargetDBInstanceId"), users=users)

@@ -12,6 +12,8 @@ import json
 import re
 from typing import Any
 
+from bot.i18n import _
+from bot.operations.base import FieldError
 from bot.operations.rules import load_json
 
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_$.-]{0,63}$")
@@ -19,14 +21,19 @@ MAX_ITEMS = 500
 
 
 class TableMetaError(ValueError):
-    """A TableMeta problem, worded for the user (which line or entry, which key)."""
+    """A TableMeta problem, worded for the user (which line or entry, which key); ``error`` has its message key."""
+
+    def __init__(self, key: str, template: str, /, **params: object) -> None:
+        self.error = FieldError.of(key, template, **params)
+        super().__init__(self.error.text)
 
 
 def _check_name(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise TableMetaError(f"{where} must be a non-empty string.")
+        raise TableMetaError("empty_name", "{where} must be a non-empty string.", where=where)
     if not NAME.match(value.strip()):
-        raise TableMetaError(f"{where} {value[:40]!r} is not a valid name (letters, digits, _ $ . -).")
+        raise TableMetaError("bad_name", "{where} {value!r} is not a valid name (letters, digits, _ $ . -).",
+                             where=where, value=value[:40])
     return value.strip()
 
 
@@ -35,20 +42,20 @@ def from_lines(text: str) -> list[dict[str, Any]]:
     dbs: dict[str, dict[str, Any]] = {}
     lines = [line.strip() for line in re.split(r"[\n;]", text) if line.strip()]
     if len(lines) > MAX_ITEMS:
-        raise TableMetaError(f"At most {MAX_ITEMS} lines.")
+        raise TableMetaError("too_many_lines", "At most {most} lines.", most=MAX_ITEMS)
     for number, line in enumerate(lines, 1):
-        source, _, target = (part.strip() for part in line.partition("->"))
+        source, _arrow, target = (part.strip() for part in line.partition("->"))
         if "->" in line and not target:
-            raise TableMetaError(f"Line {number}: give the new name after '->'.")
+            raise TableMetaError("no_new_name", "Line {number}: give the new name after '->'.", number=number)
         db_name, dot, table = source.partition(".")
-        db_name = _check_name(db_name, f"Line {number}: the database")
+        db_name = _check_name(db_name, _("Line {number}: the database", number=number))
         entry = dbs.setdefault(db_name, {"type": "db", "name": db_name, "newname": db_name, "tables": []})
         if dot:
-            table = _check_name(table, f"Line {number}: the table")
-            newname = _check_name(target, f"Line {number}: the new table name") if target else table
+            table = _check_name(table, _("Line {number}: the table", number=number))
+            newname = _check_name(target, _("Line {number}: the new table name", number=number)) if target else table
             entry["tables"].append({"type": "table", "name": table, "newname": newname})
         elif target:
-            entry["newname"] = _check_name(target, f"Line {number}: the new database name")
+            entry["newname"] = _check_name(target, _("Line {number}: the new database name", number=number))
     return validate(list(dbs.values()))
 
 
@@ -57,21 +64,24 @@ def from_json(text: str) -> list[dict[str, Any]]:
     try:
         data = load_json(text)
     except ValueError as error:
-        raise TableMetaError(f"Not valid JSON: {error}.") from None
+        raise TableMetaError("bad_json", "Not valid JSON: {error}.", error=error) from None
     return validate(data)
 
 
 def _item(entry: Any, kind: str, where: str, taken: set[str]) -> tuple[str, str]:
     """(name, newname) of one db or table entry; ``taken`` collects new names to catch duplicates."""
     if not isinstance(entry, dict):
-        raise TableMetaError(f"{where} must be an object like {{\"type\": \"{kind}\", \"name\": ..., \"newname\": ...}}.")
+        raise TableMetaError("not_an_object",
+                             '{where} must be an object like {{"type": "{kind}", "name": ..., "newname": ...}}.',
+                             where=where, kind=kind)
     if entry.get("type", kind) != kind:
-        raise TableMetaError(f"{where}: 'type' must be \"{kind}\".")
-    name = _check_name(entry.get("name"), f"{where}: 'name'")
-    newname = _check_name(entry.get("newname"), f"{where} ({name}): 'newname'")
+        raise TableMetaError("wrong_type", "{where}: 'type' must be \"{kind}\".", where=where, kind=kind)
+    name = _check_name(entry.get("name"), _("{where}: 'name'", where=where))
+    newname = _check_name(entry.get("newname"), _("{where} ({name}): 'newname'", where=where, name=name))
     if newname.lower() in taken:
-        what = "database" if kind == "db" else "table"
-        raise TableMetaError(f"{where} ({name}): the new {what} name {newname!r} is used twice.")
+        what = _("database") if kind == "db" else _("table")
+        raise TableMetaError("new_name_twice", "{where} ({name}): the new {what} name {newname!r} is used twice.",
+                             where=where, name=name, what=what, newname=newname)
     taken.add(newname.lower())
     return name, newname
 
@@ -79,20 +89,22 @@ def _item(entry: Any, kind: str, where: str, taken: set[str]) -> tuple[str, str]
 def validate(data: Any) -> list[dict[str, Any]]:
     """Shape, names and duplicate new names; returns a clean copy."""
     if not isinstance(data, list) or not data:
-        raise TableMetaError("TableMeta must be a non-empty JSON list of databases.")
+        raise TableMetaError("not_a_list", "TableMeta must be a non-empty JSON list of databases.")
     if len(data) > MAX_ITEMS:
-        raise TableMetaError(f"At most {MAX_ITEMS} databases.")
+        raise TableMetaError("too_many_databases", "At most {most} databases.", most=MAX_ITEMS)
     clean: list[dict[str, Any]] = []
     new_dbs: set[str] = set()
     for i, entry in enumerate(data, 1):
-        name, newname = _item(entry, "db", f"Entry {i}", new_dbs)
+        name, newname = _item(entry, "db", _("Entry {number}", number=i), new_dbs)
         tables = entry.get("tables", [])
         if not isinstance(tables, list):
-            raise TableMetaError(f"Entry {i} ({name}): 'tables' must be a list.")
+            raise TableMetaError("tables_not_a_list", "Entry {number} ({name}): 'tables' must be a list.", number=i,
+                                 name=name)
         new_tables: set[str] = set()
         clean_tables = []
         for j, table in enumerate(tables, 1):
-            tname, tnew = _item(table, "table", f"Entry {i} ({name}), table {j}", new_tables)
+            tname, tnew = _item(table, "table", _("Entry {number} ({name}), table {table}", number=i, name=name, table=j),
+                                new_tables)
             clean_tables.append({"type": "table", "name": tname, "newname": tnew})
         clean.append({"type": "db", "name": name, "newname": newname, "tables": clean_tables})
     return clean

@@ -3,7 +3,9 @@
 ``PolicyEngine`` loads ``model.conf`` + ``policy.csv`` and answers
 ``decide(subject, action, resource, tags=..., groups=...)`` with a
 ``Decision`` that names the rule and policy version. ``PolicyStore`` holds the
-current engine and hot-reloads it. No Slack or cloud SDK imports here.
+current engine and hot-reloads it.
+
+Must never import: ``bot.workflow``, ``bot.slack``, ``bot.rds``, Bolt or the cloud SDK.
 """
 
 from .actions import KNOWN_ACTIONS

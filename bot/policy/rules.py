@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from .conditions import Condition
+from .subjects import USER_ID
 
 ROLE_PREFIX = "role:"
 GROUP_PREFIX = "usergroup:"
@@ -20,7 +21,7 @@ ANYONE = "*"
 
 _USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]*")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-SLACK_USER = re.compile(r"[UW][A-Z0-9]+")
+SLACK_USER = USER_ID  # one pattern for people, everywhere
 
 Effect = Literal["allow", "deny"]
 SubjectKind = Literal["user", "role", "usergroup", "anyone"]

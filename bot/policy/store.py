@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel, Field
+
+from bot.timeutil import utcnow
 
 from .engine import MODEL_FILE, POLICY_FILE, PolicyEngine, compute_version
 from .errors import PolicyError
@@ -29,7 +31,7 @@ class ReloadEvent(BaseModel, frozen=True):
     version: str
     previous_version: str
     error: str | None = None
-    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    at: datetime = Field(default_factory=utcnow)
 
 
 class PolicyStore:

@@ -102,8 +102,13 @@ class Stack:
         return self.emulators.slack
 
     @property
-    def workflow(self) -> Any:
-        return self.runtime.workflow
+    def requests(self) -> Any:
+        """The bot's read-only view of its requests (get, recent, timeline, approvers_of)."""
+        return self.runtime.requests
+
+    def drain(self, timeout_s: float = 10.0) -> None:
+        """Wait until the bot has finished what it was asked to do (see ``Runtime.drain``)."""
+        self.runtime.drain(timeout_s)
 
     def stop(self) -> None:
         self.runtime.stop()

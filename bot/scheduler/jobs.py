@@ -9,52 +9,44 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor as JobExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot import metrics
 from bot.scheduler.leader import Leadership
-from bot.timeutil import utcnow
-from bot.workflow.outbox import OutboxDispatcher
-from bot.workflow.service import Workflow
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One periodic job: what it runs, how often, and whether only the leader runs it."""
+
+    name: str
+    fn: Callable[[], Any]
+    every_s: float
+    leader_only: bool = True
 
 
 class Jobs:
     """Owns the scheduler and the periodic jobs."""
 
-    def __init__(
-        self,
-        *,
-        workflow: Workflow,
-        outbox: OutboxDispatcher,
-        leader: Leadership,
-        poll_interval_s: float,
-        extra: list[tuple[str, Callable[[], Any], float, bool]] | None = None,
-    ) -> None:
-        self.workflow = workflow
-        self.outbox = outbox
+    def __init__(self, *, leader: Leadership, jobs: list[Job]) -> None:
         self.leader = leader
+        self.jobs = {job.name: job for job in jobs}
         self.scheduler = BackgroundScheduler(
             executors={"default": JobExecutor(4)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
             timezone="UTC",
         )
-        expiry_every = min(30.0, max(poll_interval_s, 1.0))
-        self._add("poll", self.poll, poll_interval_s)
-        self._add("expire", self._leading(self.workflow.expire_due), expiry_every)
-        self._add("recover", self._leading(self.workflow.recover), max(poll_interval_s, 5.0))
-        self._add("outbox", self._leading(self.outbox.deliver), 5.0)
-        # (name, function, seconds, leader only?)
-        for name, fn, every, leader_only in extra or []:
-            self._add(name, self._leading(fn) if leader_only else fn, every)
-
-    def _add(self, name: str, fn: Callable[[], Any], every_s: float) -> None:
-        self.scheduler.add_job(_guarded(name, fn), "interval", seconds=every_s, id=name, name=name,
-                               next_run_time=utcnow())
+        for job in jobs:
+            fn = self._leading(job.fn) if job.leader_only else job.fn
+            # APScheduler runs on the wall clock; the bot's clock (which tests move) is read inside each job.
+            self.scheduler.add_job(_guarded(job.name, fn), "interval", seconds=job.every_s, id=job.name,
+                                   name=job.name, next_run_time=datetime.now(UTC))
 
     def _leading(self, fn: Callable[[], Any]) -> Callable[[], Any]:
         def run() -> Any:
@@ -64,12 +56,13 @@ class Jobs:
 
         return run
 
-    def poll(self) -> None:
-        if not self.leader.is_leader():
-            return
-        lag = self.workflow.poll_lag_s()
-        metrics.POLL_LAG.set(lag)
-        self.workflow.poll_all()
+    def run_now(self, *names: str) -> None:
+        """Run the named jobs (all when none are named) once, here and now, as the scheduler would."""
+        for name in names or tuple(self.jobs):
+            job = self.jobs[name]
+            if job.leader_only and not self.leader.is_leader():
+                continue
+            _guarded(name, job.fn)()
 
     def start(self) -> None:
         self.scheduler.start()

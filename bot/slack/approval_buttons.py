@@ -17,24 +17,29 @@ from bot.slack.forms import form_values
 from bot.slack.ids import Block
 from bot.slack.replies import acting_user, click, metadata, tell
 from bot.slack.text import escape
-from bot.workflow.service import VoteOutcome, Workflow
+from bot.workflow import decisions
+from bot.workflow.access import may_decide
+from bot.workflow.deps import Deps
+from bot.workflow.outcomes import VoteOutcome
+from bot.workflow.queries import Requests
 
 
 class ApprovalButtons:
     """Handlers for the three buttons of a pending request."""
 
-    def __init__(self, workflow: Workflow) -> None:
-        self.workflow = workflow
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.requests = Requests(deps.db)
 
     def approve(self, body: dict[str, Any], client: WebClient) -> None:
         request_id, user, channel = click(body)
-        outcome = self.workflow.vote(request_id, user=user, approve=True)
+        outcome = decisions.vote(self.deps, request_id, user=user, approve=True)
         if outcome.status != "approved":
             tell(client, channel, user, vote_text(outcome))
 
     def ask_reason(self, body: dict[str, Any], client: WebClient) -> None:
         request_id, user, channel = click(body)
-        request = self.workflow.get(request_id)
+        request = self.requests.get(request_id)
         if request is None:
             tell(client, channel, user, f"There is no request {escape(request_id[:64])}.")
             return
@@ -44,8 +49,8 @@ class ApprovalButtons:
         if request.state != "pending_approval":
             tell(client, channel, user, f"Request {request.id} is already {request.state.replace('_', ' ')}.")
             return
-        if not self.workflow.may_decide(request, user):
-            outcome = self.workflow.vote(request_id, user=user, approve=False)  # records the refusal, explains it
+        if not may_decide(self.deps, request, user):
+            outcome = decisions.vote(self.deps, request_id, user=user, approve=False)  # records the refusal, explains it
             tell(client, channel, user, vote_text(outcome))
             return
         summary = (f"Reject *{request.id}* ({escape(request.operation)} `{escape(request.instance_id)}`) "
@@ -64,12 +69,12 @@ class ApprovalButtons:
         if not reason:
             ack(response_action="errors", errors={Block.REASON: "Say why, so the requester can act on it."})
             return
-        outcome = self.workflow.vote(request_id, user=user, approve=False, reason=reason[:3000])
+        outcome = decisions.vote(self.deps, request_id, user=user, approve=False, reason=reason[:3000])
         ack(response_action="update", view=modals.message_modal("Reject request", vote_text(outcome)))
 
     def cancel(self, body: dict[str, Any], client: WebClient) -> None:
         request_id, user, channel = click(body)
-        outcome = self.workflow.cancel(request_id, user=user)
+        outcome = decisions.cancel(self.deps, request_id, user=user)
         tell(client, channel, user, escape(outcome.message))
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-OPERATIONS = ("clone", "copy", "restore", "backup", "backups")
+from bot import operations
+
+OPERATIONS = tuple(operations.FORMS)  # the operations' own list: clone, copy, restore, backup, backups
 OTHERS = ("status", "remind", "help")
 REQUEST_ID = re.compile(r"^[a-z]+-\d{8}-[0-9a-f]{8}$")
 MAX_TEXT = 500

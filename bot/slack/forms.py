@@ -71,3 +71,13 @@ def selected(view: dict[str, Any], block_id: str) -> str | None:
     if isinstance(value, list):
         return value[0] if value else None
     return value
+
+
+def errors_for(view: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
+    """Only block_ids the view has may carry errors, or Slack rejects the whole answer."""
+    inputs = [b.get("block_id") for b in view.get("blocks", []) if isinstance(b, dict) and b.get("type") == "input"]
+    out: dict[str, str] = {}
+    for name, message in errors.items():
+        target = name if name in inputs else (inputs[0] if inputs else name)
+        out[target] = (out[target] + " " + message) if target in out else message
+    return {k: v[:2000] for k, v in out.items()}

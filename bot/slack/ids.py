@@ -8,18 +8,16 @@ COMMAND = "/rds"
 
 
 class Callback(StrEnum):
-    """Modal callback_ids: ``rds_<operation>`` plus the bot's own dialogs."""
+    """Modal callback_ids: ``rds_<operation>`` (see :func:`for_operation`) plus the bot's own dialogs."""
 
-    CLONE = "rds_clone"
-    COPY = "rds_copy"
-    RESTORE = "rds_restore"
-    BACKUP = "rds_backup"
-    BACKUPS = "rds_backups"
     REJECT = "rds_reject"
 
     @staticmethod
     def for_operation(name: str) -> str:
-        return f"rds_{name}"
+        return f"{CALLBACK_PREFIX}{name}"
+
+
+CALLBACK_PREFIX = "rds_"
 
 
 class Action(StrEnum):

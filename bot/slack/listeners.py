@@ -1,8 +1,8 @@
 """Bolt listeners: every Slack entry point, wired to the flow that handles it.
 
 Acknowledging is kept apart from working: slash commands and clicks ack at once
-(help and status answer inside the ack, from the database only) and do their
-work in lazy listeners, so an ack never waits on RDS.
+(help and status answer inside the ack, from the database and the policy, with
+no RDS call) and do their work in lazy listeners, so an ack never waits on RDS.
 """
 
 from __future__ import annotations
@@ -15,36 +15,38 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot import operations
-from bot.config import Settings
 from bot.operations.rules import INSTANCE_ID
-from bot.rds.directory import RdsDirectory
 from bot.slack import messages
 from bot.slack.approval_buttons import ApprovalButtons
-from bot.slack.commands import REQUEST_ID, parse
+from bot.slack.commands import OPERATIONS, REQUEST_ID, parse
 from bot.slack.form_flow import FormFlow
-from bot.slack.ids import COMMAND, Action, Callback
+from bot.slack.ids import CALLBACK_PREFIX, COMMAND, Action, Callback
 from bot.slack.listing import BackupListing
+from bot.slack.modal_open import ModalOpener
+from bot.slack.pickers import Pickers
 from bot.slack.reminder_flow import ReminderFlow
 from bot.slack.replies import acting_user, just_ack
 from bot.slack.text import escape
+from bot.workflow.access import may_view
+from bot.workflow.deps import Deps
+from bot.workflow.queries import Requests
 from bot.workflow.reminders import Reminders
-from bot.workflow.service import Workflow
 
-OP_CALLBACKS = re.compile(r"^rds_(clone|copy|restore|backup|backups)$")
-LAZY_COMMANDS = {"clone", "copy", "restore", "backup", "backups", "remind"}
+OP_CALLBACKS = re.compile("^" + re.escape(CALLBACK_PREFIX) + "(" + "|".join(map(re.escape, OPERATIONS)) + ")$")
+LAZY_COMMANDS = {*OPERATIONS, "remind"}
 
 
 class Listeners:
     """Routes Slack requests to the form, listing, approval and reminder flows."""
 
-    def __init__(self, *, workflow: Workflow, settings: Settings, directory: RdsDirectory, executor: Executor,
-                 reminders: Reminders) -> None:
-        self.workflow = workflow
-        self.listing = BackupListing(workflow=workflow, executor=executor)
-        self.forms = FormFlow(workflow=workflow, settings=settings, directory=directory, executor=executor,
-                              on_listing=self.listing.submit)
-        self.listing.forms = self.forms
-        self.approvals = ApprovalButtons(workflow)
+    def __init__(self, *, deps: Deps, executor: Executor, reminders: Reminders) -> None:
+        self.deps = deps
+        self.requests = Requests(deps.db)
+        self.opener = ModalOpener(deps)
+        self.pickers = Pickers(deps, executor)
+        self.listing = BackupListing(deps, executor, self.opener)
+        self.forms = FormFlow(deps, executor, self.listing)
+        self.approvals = ApprovalButtons(deps)
         self.reminders = ReminderFlow(reminders)
 
     def register(self, app: App) -> None:
@@ -59,8 +61,8 @@ class Listeners:
         app.action(Action.PAGE_PREV)(ack=just_ack, lazy=[self.listing.page])
         app.action(Action.RESTORE_FROM_BACKUP)(ack=just_ack, lazy=[self.listing.restore_from])
         app.action(Action.BACKUP_NOW)(ack=just_ack, lazy=[self.reminders.backup_now])
-        app.action("DBInstanceId")(ack=just_ack, lazy=[self.forms.source_picked])
-        app.options(re.compile(r".*"))(self.forms.suggest)
+        app.action("DBInstanceId")(ack=just_ack, lazy=[self.opener.source_picked])
+        app.options(re.compile(r".*"))(self.pickers.suggest)
 
     def ack_command(self, ack: Ack, body: dict[str, Any]) -> None:
         """Answer at once: help and status inline; everything else after the ack."""
@@ -80,23 +82,23 @@ class Listeners:
         command = parse(body.get("text"))
         if command.name == "remind":
             self.reminders.command(body, client, respond, command.args)
-        elif command.name == "backups":
+        elif command.name == operations.LISTING.name:
             self.listing.command(body, client, respond, command.first)
         elif (op := operations.get(command.name)) is not None:
             instance = command.first if command.first and INSTANCE_ID.match(command.first) else None
             notes = []
             if command.first and instance is None:
                 notes.append(f":warning: `{escape(command.first[:64])}` is not an instance ID; pick the instance below.")
-            self.forms.open(op, body=body, client=client, respond=respond, initial={"DBInstanceId": instance},
-                            notes=notes)
+            self.opener.open(op, body=body, client=client, respond=respond, initial={"DBInstanceId": instance},
+                             notes=notes)
 
     def _status_text(self, user: str, request_id: str | None) -> str:
         if not request_id:
-            return messages.status_list(self.workflow.recent(user))
+            return messages.status_list(self.requests.recent(user))
         if not REQUEST_ID.match(request_id):
             return f"`{escape(request_id[:64])}` is not a request ID (like clone-20261129-9f3a1c2b)."
-        timeline = self.workflow.timeline(request_id)
+        timeline = self.requests.timeline(request_id)
         # Unknown and not-yours look the same, so IDs cannot be probed.
-        if timeline is None or not self.workflow.may_view(timeline.request, user):
+        if timeline is None or not may_view(self.deps, timeline.request, user):
             return f"No request {escape(request_id)} that you can see."
         return messages.timeline(timeline.request, timeline.events)

@@ -20,10 +20,14 @@ from bot import operations
 from bot.operations.base import FieldErrors
 from bot.operations.rules import INSTANCE_ID
 from bot.slack import messages
-from bot.slack.form_flow import FormFlow, errors_for
+from bot.slack.blocks import Message, section
+from bot.slack.forms import errors_for
+from bot.slack.modal_open import ModalOpener
 from bot.slack.replies import acting_user, block_id_of, click, tell
 from bot.slack.text import escape
-from bot.workflow.service import Denied, Listing, Workflow
+from bot.workflow.deps import Deps
+from bot.workflow.outcomes import Denied, Listing
+from bot.workflow.reads import list_backups
 
 log = logging.getLogger(__name__)
 
@@ -33,20 +37,19 @@ BUDGET_S = 2.2
 class BackupListing:
     """Handlers for the listing command, its modal, its pages and its restore buttons."""
 
-    def __init__(self, *, workflow: Workflow, executor: Executor, forms: FormFlow | None = None) -> None:
-        self.workflow = workflow
+    def __init__(self, deps: Deps, executor: Executor, opener: ModalOpener) -> None:
+        self.deps = deps
         self.executor = executor
-        self.forms = forms
+        self.opener = opener
 
     def command(self, body: dict[str, Any], client: WebClient, respond: Respond, instance: str | None) -> None:
         user = acting_user(body) or ""
         if instance is None or not INSTANCE_ID.match(instance):
-            assert self.forms is not None
             notes = [f":warning: `{escape(instance[:64])}` is not an instance ID."] if instance else []
-            self.forms.open(operations.LISTING, body=body, client=client, respond=respond, notes=notes)
+            self.opener.open(operations.LISTING, body=body, client=client, respond=respond, notes=notes)
             return
         try:
-            result = self.workflow.list_backups(user=user, form={"DBInstanceId": instance})
+            result = list_backups(self.deps, user=user, form={"DBInstanceId": instance})
         except FieldErrors as errors:
             respond(text=":warning: " + escape(" ".join(errors.errors.values())), response_type="ephemeral")
             return
@@ -55,7 +58,7 @@ class BackupListing:
 
     def submit(self, *, ack: Ack, client: WebClient, user: str, channel: str, form: dict[str, Any]) -> None:
         """The listing modal: field errors on the modal, the listing as an ephemeral message."""
-        future = self.executor.submit(self.workflow.list_backups, user=user, form=form)
+        future = self.executor.submit(list_backups, self.deps, user=user, form=form)
         try:
             result = future.result(timeout=BUDGET_S)
         except FieldErrors as errors:
@@ -85,7 +88,7 @@ class BackupListing:
     def page(self, body: dict[str, Any], respond: Respond) -> None:
         pointer, user, _ = click(body)
         try:
-            result = self.workflow.list_backups(user=user, pointer=pointer)
+            result = list_backups(self.deps, user=user, pointer=pointer)
         except FieldErrors as errors:
             respond(text=":warning: " + escape(" ".join(errors.errors.values())), response_type="ephemeral",
                     replace_original=False)
@@ -101,15 +104,14 @@ class BackupListing:
         if not re.fullmatch(r"[0-9]{1,18}", backup_id):
             tell(client, channel, user, "That is not a cross-region backup set.")
             return
-        assert self.forms is not None
-        restore = operations.REGISTRY["restore"]
-        self.forms.open(restore, body=body, client=client, respond=respond,
+        restore = operations.require("restore")
+        self.opener.open(restore, body=body, client=client, respond=respond,
                         initial={"DBInstanceId": instance, "RestoreType": "0", "BackupId": backup_id})
 
     @staticmethod
-    def _render(result: Listing | Denied) -> messages.Message:
+    def _render(result: Listing | Denied) -> Message:
         if isinstance(result, Denied):
             text = f":lock: You may not list these backups.\n{messages.decision_text(result.decision)}"
-            return messages.Message(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+            return Message(text=text, blocks=[section(text)])
         return messages.listing(result)
 

@@ -19,7 +19,7 @@ from bot.slack.replies import acting_user, click, message_ts, tell
 from bot.slack.text import escape
 from bot.workflow.reminders import Reminders, ReminderResult
 from bot.workflow.schedules import USAGE
-from bot.workflow.service import Denied, Submitted
+from bot.workflow.outcomes import Denied
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +79,9 @@ class ReminderFlow:
         if isinstance(outcome, ReminderResult):
             tell(client, channel, user, escape(outcome.message))
         elif isinstance(outcome, Denied):
-            tell(client, channel, user, messages.denied(operations.REGISTRY["backup"], outcome.decision,
+            tell(client, channel, user, messages.denied(operations.require("backup"), outcome.decision,
                                                         outcome.request.id if outcome.request else None))
-        elif isinstance(outcome, Submitted):
-            self.reminders.workflow.execute(outcome.request.id)
+        # Submitted: the workflow sends it on; progress appears under the reminder.
 
 
 def _result_text(result: ReminderResult) -> str:

@@ -15,10 +15,11 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.policy.subjects import is_user_id
+
 log = logging.getLogger(__name__)
 
 CHANNEL_ID = re.compile(r"^[CDG][A-Z0-9]{2,20}$")
-USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 
 
 def acting_user(body: dict[str, Any]) -> str | None:
@@ -31,7 +32,7 @@ def acting_user(body: dict[str, Any]) -> str | None:
     if raw is None:
         user = body.get("user")
         raw = user.get("id") if isinstance(user, dict) else None
-    return raw if isinstance(raw, str) and USER_ID.match(raw) else None
+    return raw if is_user_id(raw) else None
 
 
 def click(body: dict[str, Any]) -> tuple[str, str, str]:

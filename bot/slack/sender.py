@@ -1,7 +1,8 @@
 """Delivers outbox messages to Slack (the workflow's Sender port).
 
-Every message carries metadata naming its request (and, for updates, its
-outbox key), so after a crash between "Slack has it" and "we recorded it" the
+Each notice is rendered by the renderer registered for its type and sent where
+its placement says. Every message carries metadata naming its request (and,
+for updates, its outbox key), so after a crash between "Slack has it" and "we recorded it" the
 sender can find it in the thread instead of posting it twice.
 """
 
@@ -16,11 +17,14 @@ from slack_sdk.errors import SlackApiError
 from bot import metrics, operations
 from bot.operations.base import Operation
 from bot.store.models import OutboxMessage, Request
+from bot.workflow.notices import Final, Notice, Placement, UnknownNotice, decode
 from bot.workflow.ports import SendError
+from bot.workflow.queries import Requests
 from bot.workflow.states import State
-from bot.slack import messages
+from bot.slack import notice_views
+from bot.slack.blocks import Message
 from bot.slack.ids import Metadata
-from bot.slack.messages import Message
+from bot.slack.notice_views import Facts
 
 log = logging.getLogger(__name__)
 
@@ -30,122 +34,97 @@ PERMANENT = {
     "cant_update_message", "invalid_auth", "account_inactive", "token_revoked", "missing_scope", "not_authed",
     "user_not_found", "cannot_dm_bot", "restricted_action", "no_permission", "invalid_metadata_format",
 }
-# Messages that belong to no request: posted to the channel their data names.
-CHANNEL_POSTS = {"reminder", "audit_seal"}
+# Where a lost delivery is looked for in the request's thread.
+THREADED = {Placement.REPLY, Placement.PROGRESS_EDIT, Placement.FINAL}
 # Errors after which posting to the user directly is the fallback (DESIGN: a DM).
 UNREACHABLE_CHANNEL = {"channel_not_found", "not_in_channel", "is_archived", "restricted_action", "no_permission"}
 
 
 class SlackSender:
-    """Renders outbox rows with :mod:`bot.slack.messages` and sends them."""
+    """Renders outbox notices with :mod:`bot.slack.notice_views` and sends each where its placement says."""
 
-    def __init__(self, client: WebClient, *, approval_channel: str | None, workflow: Any) -> None:
+    def __init__(self, client: WebClient, *, approval_channel: str | None, requests: Requests,
+                 retry_in_s: float) -> None:
         self.client = client
         self.approval_channel = approval_channel
-        self.workflow = workflow
+        self.requests = requests
+        self.retry_in_s = retry_in_s
 
     # ------------------------------------------------------------- the port
     def send(self, message: OutboxMessage, request: Request | None) -> tuple[str, str]:
-        if message.kind == "reminder":
-            return self._post(str(message.data.get("channel")), messages.reminder(message.data), message)
-        if message.kind == "audit_seal":
-            return self._post(str(message.data.get("channel")), messages.audit_seal(message.data), message)
+        notice = _decode(message)
+        if notice.placement is Placement.CHANNEL:
+            channel = str(getattr(notice, "channel", "") or "")
+            return self._post(channel, notice_views.render(notice, Facts()), message)
         if request is None:
             raise SendError("the outbox row names no request", permanent=True)
-        op = _op(request)
-        kind = message.kind
-        if kind == "anchor":
-            return self._post_anchor(message, request, op)
-        if kind == "anchor_update":
-            return self._update_anchor(request, op)
-        if kind in {"reply", "final", "progress_edit"}:
-            return self._reply(message, request, op)
-        if kind == "dm":
-            return self._dm(message, request, op)
-        raise SendError(f"unknown outbox kind {kind!r}", permanent=True)
+        facts = self._facts(request, notice)
+        msg = notice_views.render(notice, facts)
+        placement = notice.placement
+        if placement is Placement.ANCHOR:
+            return self._post_anchor(message, request, msg)
+        if placement is Placement.DM:
+            return self._post(self._dm_channel(str(getattr(notice, "to", "") or request.requester)), msg, message)
+        if not (request.thread_channel and request.thread_ts):
+            if placement is Placement.ANCHOR_UPDATE:
+                raise SendError("the request's message was never posted", permanent=True)
+            raise SendError("the request's thread does not exist yet")
+        if placement is Placement.ANCHOR_UPDATE:
+            self._call("chat.update", self.client.chat_update, channel=request.thread_channel, ts=request.thread_ts,
+                       text=msg.text, blocks=msg.blocks)
+            return request.thread_channel, request.thread_ts
+        if placement is Placement.PROGRESS_EDIT and request.progress_ts:
+            self._call("chat.update", self.client.chat_update, channel=request.thread_channel,
+                       ts=request.progress_ts, text=msg.text, blocks=msg.blocks)
+            return request.thread_channel, request.progress_ts
+        return self._post(request.thread_channel, msg, message, thread_ts=request.thread_ts)
 
     def find_sent(self, message: OutboxMessage, request: Request | None) -> tuple[str, str] | None:
-        if request is None and message.kind not in CHANNEL_POSTS:
+        try:
+            notice = _decode(message)
+        except SendError:
+            return None
+        placement = notice.placement
+        if request is None and placement is not Placement.CHANNEL:
             return None
         try:
-            if request is not None and message.kind in {"reply", "final", "progress_edit"} and request.thread_channel and request.thread_ts:
-                found = self._search(request.thread_channel, message, request, thread_ts=request.thread_ts)
-            elif message.kind == "anchor":
-                found = self._search(self._anchor_channel(request, _op(request)), message, request)
-            elif message.kind in CHANNEL_POSTS:
-                found = self._search(str(message.data.get("channel")), message, None)
-            elif message.kind == "dm" and request is not None:
-                found = self._search(self._dm_channel(str(message.data.get("to") or request.requester)), message, request)
-            else:
-                return None  # updates are harmless to repeat
+            if placement in THREADED and request is not None and request.thread_channel and request.thread_ts:
+                return self._search(request.thread_channel, message, request, thread_ts=request.thread_ts)
+            if placement is Placement.ANCHOR and request is not None:
+                return self._search(self._anchor_channel(request), message, request)
+            if placement is Placement.CHANNEL:
+                return self._search(str(getattr(notice, "channel", "") or ""), message, None)
+            if placement is Placement.DM and request is not None:
+                to = str(getattr(notice, "to", "") or request.requester)
+                return self._search(self._dm_channel(to), message, request)
         except SlackApiError as error:
             log.info("could not look for an earlier delivery", extra={"error": _error(error)})
             return None
-        return found
-
-    def update_progress(self, request: Request, text: str) -> None:
-        if not (request.thread_channel and request.progress_ts):
-            return
-        self._call("chat.update", self.client.chat_update, channel=request.thread_channel, ts=request.progress_ts, text=text)
+        return None  # updates are harmless to repeat
 
     # ------------------------------------------------------------ internals
-    def _anchor_channel(self, request: Request, op: Operation) -> str:
+    def _facts(self, request: Request, notice: Notice) -> Facts:
+        op = _op(request)
+        rejected = request.state == State.REJECTED and notice.placement in {Placement.ANCHOR_UPDATE, Placement.DM}
+        needs_votes = notice.placement in {Placement.ANCHOR, Placement.ANCHOR_UPDATE}
+        return Facts(request=request, op=op,
+                     approvers=self.requests.approvers_of(request.id) if needs_votes else (),
+                     rejection=self.requests.rejection_of(request.id) if rejected else None,
+                     retry_in_s=self.retry_in_s)
+
+    def _anchor_channel(self, request: Request) -> str:
         if request.approvals_needed > 0 and self.approval_channel:
             return self.approval_channel
         return request.channel_id
 
-    def _post_anchor(self, row: OutboxMessage, request: Request, op: Operation) -> tuple[str, str]:
-        msg = messages.anchor(request, op, approvers=self.workflow.approvers_of(request.id))
-        channel = self._anchor_channel(request, op)
+    def _post_anchor(self, row: OutboxMessage, request: Request, msg: Message) -> tuple[str, str]:
         try:
-            return self._post(channel, msg, row)
+            return self._post(self._anchor_channel(request), msg, row)
         except SendError as error:
             if request.approvals_needed > 0 or str(error) not in UNREACHABLE_CHANNEL:
                 raise
         # The bot cannot post where the command was typed: the thread lives in a DM.
         return self._post(self._dm_channel(request.requester), msg, row)
-
-    def _update_anchor(self, request: Request, op: Operation) -> tuple[str, str]:
-        if not (request.thread_channel and request.thread_ts):
-            raise SendError("the request's message was never posted", permanent=True)
-        reject = self.workflow.rejection_of(request.id) if request.state == State.REJECTED else None
-        msg = messages.anchor(
-            request, op,
-            approvers=self.workflow.approvers_of(request.id),
-            rejecter=reject[0] if reject else None,
-            reject_reason=reject[1] if reject else None,
-        )
-        self._call("chat.update", self.client.chat_update, channel=request.thread_channel, ts=request.thread_ts,
-                   text=msg.text, blocks=msg.blocks)
-        return request.thread_channel, request.thread_ts
-
-    def _reply(self, row: OutboxMessage, request: Request, op: Operation) -> tuple[str, str]:
-        if not (request.thread_channel and request.thread_ts):
-            raise SendError("the request's thread does not exist yet")
-        data = row.data or {}
-        if row.kind == "final":
-            msg = messages.final(request, op)
-        elif row.kind == "progress_edit":
-            msg = messages.progress(request, op, str(data.get("status")), data.get("percent"))
-            if request.progress_ts:
-                self._call("chat.update", self.client.chat_update, channel=request.thread_channel,
-                           ts=request.progress_ts, text=msg.text, blocks=msg.blocks)
-                return request.thread_channel, request.progress_ts
-        elif data.get("event") == "started":
-            msg = messages.started(request, op)
-        elif data.get("event") == "opened":
-            msg = messages.opened(request, op)
-        elif data.get("event") == "retrying":
-            msg = messages.retrying(request, data, self.workflow.retry_delay_s())
-        else:
-            msg = messages.progress(request, op, str(data.get("status")), data.get("percent"))
-        return self._post(request.thread_channel, msg, row, thread_ts=request.thread_ts)
-
-    def _dm(self, row: OutboxMessage, request: Request, op: Operation) -> tuple[str, str]:
-        reject = self.workflow.rejection_of(request.id) if request.state == State.REJECTED else None
-        msg = messages.direct(request, op, row.data.get("event", ""), reason=reject[1] if reject else None,
-                              by=reject[0] if reject else None)
-        return self._post(self._dm_channel(str(row.data.get("to") or request.requester)), msg, row)
 
     def _dm_channel(self, user_id: str) -> str:
         response = self._call("conversations.open", self.client.conversations_open, users=user_id)
@@ -179,7 +158,7 @@ class SlackSender:
                 return channel, str(message["ts"])
             if request is None or payload.get("request_id") != request.id:
                 continue
-            if row.kind == "final" and meta.get("event_type") == Metadata.FINAL:
+            if row.kind == Final.kind and meta.get("event_type") == Metadata.FINAL:
                 return channel, str(message["ts"])
         return None
 
@@ -193,6 +172,13 @@ class SlackSender:
         except (OSError, TimeoutError) as error:
             metrics.SLACK_ERRORS.labels(method, type(error).__name__).inc()
             raise SendError(f"{type(error).__name__}: {error}") from None
+
+
+def _decode(message: OutboxMessage) -> Notice:
+    try:
+        return decode(message)
+    except UnknownNotice as error:
+        raise SendError(str(error), permanent=True) from None
 
 
 def _op(request: Request) -> Operation:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from bot.policy.subjects import is_user_id
+
 # C0/C1 controls and bidi overrides, which can make text display as something else.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -41,6 +43,6 @@ def plain(text: str | None, *, limit: int = 150) -> str:
 
 def user(user_id: str) -> str:
     """A mention of a Slack user ID we validated (never of free text)."""
-    if re.fullmatch(r"[UW][A-Z0-9]{2,20}", user_id or ""):
+    if is_user_id(user_id):
         return f"<@{user_id}>"
     return escape(user_id)

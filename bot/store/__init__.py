@@ -1,1 +1,4 @@
-"""Persistence: SQLModel tables, the hash-chained audit log, Alembic migrations."""
+"""Persistence: SQLModel tables, the hash-chained audit log, Alembic migrations.
+
+Must never import: ``bot.workflow``, ``bot.slack``, ``bot.rds``, ``bot.policy``.
+"""

@@ -23,7 +23,15 @@ def _time_column(*, nullable: bool) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
 
 
-class Request(SQLModel, table=True):
+class _AboutAnInstance(SQLModel):
+    """The columns of a row about one instance, asked for in one Slack channel."""
+
+    channel_id: str = Field(max_length=64)
+    region_id: str = Field(max_length=64)
+    instance_id: str = Field(max_length=128)
+
+
+class Request(_AboutAnInstance, table=True):
     """One user request for one RDS operation, from submission to its end state.
 
     ``state`` only ever changes through conditional updates in
@@ -42,9 +50,6 @@ class Request(SQLModel, table=True):
     operation: str = Field(max_length=32)
     state: str = Field(max_length=32)
     requester: str = Field(max_length=64)
-    channel_id: str = Field(max_length=64)
-    region_id: str = Field(max_length=64)
-    instance_id: str = Field(max_length=128)
     resource: str = Field(max_length=512)
     params: dict[str, Any] = _json_column()
     tags: dict[str, Any] = _json_column()
@@ -156,7 +161,7 @@ class OutboxMessage(SQLModel, table=True):
     not_before: datetime | None = _time_column(nullable=True)  # after a failure: backoff or Retry-After
 
 
-class Reminder(SQLModel, table=True):
+class Reminder(_AboutAnInstance, table=True):
     """A scheduled backup reminder in a channel, restored from here after a restart.
 
     ``next_run_at`` is claimed with a conditional update when it fires, so a
@@ -167,9 +172,6 @@ class Reminder(SQLModel, table=True):
     __table_args__ = (Index("ix_reminders_due", "active", "next_run_at"),)
 
     id: str = Field(primary_key=True, max_length=32)
-    channel_id: str = Field(max_length=64)
-    instance_id: str = Field(max_length=128)
-    region_id: str = Field(max_length=64)
     schedule: str = Field(max_length=200)
     timezone: str = Field(max_length=64)
     created_by: str = Field(max_length=64)

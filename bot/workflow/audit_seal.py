@@ -19,11 +19,11 @@ from sqlmodel import col, select
 from bot.store import audit
 from bot.store.db import Database
 from bot.store.models import OutboxMessage
-from bot.workflow import transitions as tx
+from bot.workflow import notices as n
 
 log = logging.getLogger(__name__)
 
-KIND = "audit_seal"
+KIND = n.AuditSealPost.kind
 
 
 class AuditSeal:
@@ -51,7 +51,7 @@ class AuditSeal:
             key = f"{KIND}:broken:{result.bad_seq}:{result.reason}"[:160]
             log.error("audit trail broken", extra={"bad_seq": result.bad_seq, "reason": result.reason})
         with self.db.session() as session:
-            queued = tx.enqueue(session, request_id=None, kind=KIND, dedupe_key=key, data=data)
+            queued = n.post(session, n.AuditSealPost(**data), request_id=None, key=key)
         if queued and self.kick is not None:
             self.kick()
         return data if queued else None

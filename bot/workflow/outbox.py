@@ -25,6 +25,8 @@ from bot.store import audit
 from bot.store.db import Database
 from bot.store.models import OutboxMessage, Request
 from bot.timeutil import utcnow
+from bot.workflow import notices as n
+from bot.workflow.background import Wakeup
 from bot.workflow.ports import Sender, SendError
 
 log = logging.getLogger(__name__)
@@ -46,12 +48,13 @@ def _oldest_unsent_of_request() -> Any:
 class OutboxDispatcher:
     """Sends pending outbox rows; :meth:`kick` wakes the background sender."""
 
-    def __init__(self, db: Database, sender: Sender, *, worker_id: str, lease_s: float = 60.0) -> None:
+    def __init__(self, db: Database, sender: Sender, *, worker_id: str, lease_s: float = 60.0,
+                 wakeup: Wakeup | None = None) -> None:
         self.db = db
         self.sender = sender
         self.worker_id = worker_id
         self.lease = timedelta(seconds=lease_s)
-        self._wake = threading.Event()
+        self.wakeup = wakeup or Wakeup()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._run_lock = threading.Lock()
@@ -62,17 +65,16 @@ class OutboxDispatcher:
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
+        self.wakeup.ring()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
     def kick(self) -> None:
-        self._wake.set()
+        self.wakeup.ring()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(timeout=2.0)
-            self._wake.clear()
+            self.wakeup.wait(2.0)
             if self._stop.is_set():
                 return
             try:
@@ -180,7 +182,7 @@ class OutboxDispatcher:
             log.exception("outbox sender crashed", extra={"outbox_id": row.id})
             self._failed(row, request, f"{type(error).__name__}: {error}", permanent=False)
             return False
-        if row.kind == "final":
+        if row.kind == n.Final.kind:
             crashpoints.reached("while_posting_final")
         self._sent(row, request, channel, ts)
         return True
@@ -202,21 +204,21 @@ class OutboxDispatcher:
             )
             if mine.rowcount != 1:  # type: ignore[attr-defined]
                 return  # our claim expired and another sender took the message over
-            if request is not None and row.kind == "progress_edit" and not request.progress_ts:
+            if request is not None and row.kind == n.ProgressEdit.kind and not request.progress_ts:
                 session.execute(
                     update(Request)
                     .where(Request.id == request.id, Request.progress_ts.is_(None))  # type: ignore[union-attr]
                     .values(progress_ts=ts)
                     .execution_options(synchronize_session=False)
                 )
-            if request is not None and row.kind == "anchor" and not request.thread_ts:
+            if request is not None and row.kind == n.Anchor.kind and not request.thread_ts:
                 session.execute(
                     update(Request)
                     .where(Request.id == request.id, Request.thread_ts.is_(None))  # type: ignore[union-attr]
                     .values(thread_channel=channel, thread_ts=ts)
                     .execution_options(synchronize_session=False)
                 )
-            if row.kind == "final":
+            if row.kind == n.Final.kind:
                 audit.append(session, request_id=row.request_id, event="final_posted", actor="rdsbot",
                              state=request.state if request else None, detail={"channel": channel, "ts": ts})
 

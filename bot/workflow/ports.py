@@ -35,10 +35,6 @@ class Sender(Protocol):
         """After a crash mid-send: the (channel, ts) if Slack already has this message."""
         ...
 
-    def update_progress(self, request: Request, text: str) -> None:
-        """Edit the request's in-place progress reply (percentages); best effort."""
-        ...
-
 
 class GroupResolver(Protocol):
     """Which Slack user groups (among those the policy names) a user belongs to."""

@@ -23,10 +23,14 @@ from bot.policy import Decision
 from bot.rds.errors import RdsError
 from bot.store.models import Reminder
 from bot.timeutil import iso, utcnow
+from bot.workflow import notices as n
 from bot.workflow import schedules
 from bot.workflow import transitions as tx
+from bot.workflow.access import decide, decision_record, resource_of
+from bot.workflow.deps import Deps
+from bot.workflow.intake import context, open_request
+from bot.workflow.outcomes import Denied, Submitted
 from bot.workflow.schedules import ScheduleError
-from bot.workflow.service import Denied, Submitted, Workflow, decision_record
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +53,11 @@ def new_reminder_id() -> str:
 
 
 class Reminders:
-    """Reminder commands and the firing tick, over the workflow's database and policy."""
+    """Reminder commands and the firing tick, over the workflow's dependencies."""
 
-    def __init__(self, workflow: Workflow) -> None:
-        self.workflow = workflow
-        self.db = workflow.db
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.db = deps.db
 
     # ------------------------------------------------------------- commands
     def create(self, *, user: str, channel: str, instance_id: str, words: list[str], default_tz: str = "UTC") -> ReminderResult:
@@ -63,10 +67,10 @@ class Reminders:
         except ScheduleError as error:
             return ReminderResult(False, str(error))
         try:
-            info = self.workflow.directory.instance(instance_id)
+            info = self.deps.directory.instance(instance_id)
         except RdsError as error:
             return ReminderResult(False, f"I could not find {instance_id}: {error.plain()}")
-        decision = self.workflow.decide(user, REMIND_ACTION, self.workflow.resource_of(info.id), info.tags)
+        decision = decide(self.deps, user, REMIND_ACTION, resource_of(self.deps, info), info.tags)
         audit_detail = {"instance": info.id, "schedule": schedule.spec, "timezone": schedule.timezone,
                         "channel": channel, "decision": decision_record(decision)}
         if not decision.allowed:
@@ -77,7 +81,7 @@ class Reminders:
         if first is None:
             return ReminderResult(False, "That schedule never fires.")
         reminder = Reminder(id=new_reminder_id(), channel_id=channel, instance_id=info.id,
-                            region_id=self.workflow.settings.region_id, schedule=schedule.spec,
+                            region_id=info.region_id or self.deps.settings.region_id, schedule=schedule.spec,
                             timezone=schedule.timezone, created_by=user, created_at=now, next_run_at=first)
         with self.db.session() as session:
             count = len(session.exec(select(Reminder.id).where(Reminder.channel_id == channel, Reminder.active)).all())
@@ -100,7 +104,8 @@ class Reminders:
         if reminder is None or not reminder.active:
             return ReminderResult(False, f"There is no active reminder {reminder_id[:32]}.")
         tags = self._tags(reminder.instance_id)
-        decision = self.workflow.decide(user, REMIND_ACTION, self.workflow.resource_of(reminder.instance_id), tags)
+        resource = resource_of(self.deps, reminder.instance_id, reminder.region_id)
+        decision = decide(self.deps, user, REMIND_ACTION, resource, tags)
         with self.db.session() as session:
             if not decision.allowed:
                 tx.note(session, reminder.id, "reminder_delete_denied", actor=user, detail={"decision": decision_record(decision)})
@@ -115,7 +120,7 @@ class Reminders:
 
     def _tags(self, instance_id: str) -> dict[str, str] | None:
         try:
-            return self.workflow.directory.instance(instance_id).tags
+            return self.deps.directory.instance(instance_id).tags
         except RdsError:
             return None
 
@@ -132,7 +137,7 @@ class Reminders:
             if self._fire(reminder, now):
                 fired += 1
         if fired:
-            self.workflow._kick()
+            self.deps.kick()
         return fired
 
     def _fire(self, reminder: Reminder, now: datetime) -> bool:
@@ -151,16 +156,16 @@ class Reminders:
             ).rowcount
             if not claimed:
                 return False
-            data = {"reminder_id": reminder.id, "instance": reminder.instance_id, "channel": reminder.channel_id,
-                    "due": iso(due_at), "last_backup": last_backup, "schedule": schedule.describe()}
-            tx.enqueue(session, request_id=None, kind="reminder", dedupe_key=f"reminder:{reminder.id}:{iso(due_at)}",
-                       data=data)
-            tx.note(session, reminder.id, "reminder_fired", actor="rdsbot", detail=data)
+            notice = n.ReminderPost(channel=reminder.channel_id, reminder_id=reminder.id,
+                                    instance=reminder.instance_id, due=iso(due_at), schedule=schedule.describe(),
+                                    last_backup=last_backup)
+            n.post(session, notice, request_id=None, key=f"reminder:{reminder.id}:{iso(due_at)}")
+            tx.note(session, reminder.id, "reminder_fired", actor="rdsbot", detail=notice.data())
         return True
 
     def _last_backup(self, instance_id: str, now: datetime) -> dict[str, Any]:
         try:
-            backups = [b for b in self.workflow.directory.backups(instance_id, fresh=True) if b.ok]
+            backups = [b for b in self.deps.directory.backups(instance_id, fresh=True) if b.ok]
         except RdsError as error:
             return {"error": error.plain()}
         if not backups:
@@ -177,9 +182,9 @@ class Reminders:
             reminder = session.get(Reminder, reminder_id[:32])
         if reminder is None:
             return ReminderResult(False, "That reminder no longer exists.")
-        op = operations.REGISTRY["backup"]
-        plan = op.validate({"DBInstanceId": reminder.instance_id}, self.workflow.context(user))
+        op = operations.require("backup")
+        plan = op.validate({"DBInstanceId": reminder.instance_id}, context(self.deps, user))
         thread = (reminder.channel_id, message_ts) if message_ts else None
-        return self.workflow.open_request(op, plan, user=user, channel=reminder.channel_id,
-                                          reason=f"Back up now, from reminder {reminder.id}", thread=thread)
+        return open_request(self.deps, op, plan, user=user, channel=reminder.channel_id,
+                            reason=f"Back up now, from reminder {reminder.id}", thread=thread)
 

@@ -5,6 +5,8 @@
     pending_approval -> approved -> submitted -> running -> succeeded | failed
     pending_approval -> rejected | expired | cancelled
     (new) -> denied            policy said no
+    approved -> denied         the decision made again just before the call said no
+    approved -> pending_approval   ... or asked for more approvers than it has
     submitted -> failed        the API refused
 """
 
@@ -32,7 +34,7 @@ INITIAL: frozenset[State] = frozenset({State.PENDING_APPROVAL, State.APPROVED, S
 
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.PENDING_APPROVAL: frozenset({State.APPROVED, State.REJECTED, State.EXPIRED, State.CANCELLED}),
-    State.APPROVED: frozenset({State.SUBMITTED, State.CANCELLED}),
+    State.APPROVED: frozenset({State.SUBMITTED, State.CANCELLED, State.DENIED, State.PENDING_APPROVAL}),
     State.SUBMITTED: frozenset({State.RUNNING, State.FAILED}),
     State.RUNNING: frozenset({State.SUCCEEDED, State.FAILED}),
 }

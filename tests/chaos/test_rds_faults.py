@@ -49,14 +49,14 @@ def _approved_dev_clone(stack: Any, slack: Any) -> tuple[str, dict[str, Any]]:
 
 def _settle(stack: Any, request_id: str, timeout: float = 30.0) -> Any:
     def done() -> bool:
-        request = stack.workflow.get(request_id)
+        request = stack.requests.get(request_id)
         rows = [r for r in stack.runtime.outbox.pending() if r["request_id"] == request_id]
         return request.state in {"succeeded", "failed", "rejected", "expired", "cancelled", "denied"} and not rows
 
     wait_until(done, timeout, f"{request_id} to end with every message sent "
-                              f"(state {stack.workflow.get(request_id).state})")
+                              f"(state {stack.requests.get(request_id).state})")
     time.sleep(1.0)
-    return stack.workflow.get(request_id)
+    return stack.requests.get(request_id)
 
 
 def _one_clone(stack: Any, emulators: Emulators, ledger: Ledger, request_id: str, card: dict[str, Any],
@@ -115,7 +115,7 @@ def test_clone_timeout_says_what_happens_next_then_resubmits_with_the_same_token
     request = _one_clone(stack, emulators, ledger, request_id, card, before)
     calls = ok_calls(rds, CLONE)
     assert len(calls) == 3 and [c.replayed for c in calls] == [False, True, True], calls
-    events = [e.event for e in stack.workflow.timeline(request_id).events]
+    events = [e.event for e in stack.requests.timeline(request_id).events]
     assert "submit_retry_scheduled" in events and "resubmitted" in events, events
     assert request.attempts >= 2
     thread = slack.messages(APPROVALS_CHANNEL, card["ts"])
@@ -130,7 +130,7 @@ def test_backup_timeout_is_not_blindly_resent(make_stack: Any, emulators: Emulat
     rds.inject(action=BACKUP, delay_s=1.8, times=1)
     ledger.fault(f"rds:{BACKUP}:timeout")
     request_backup(stack.driver, user=ALICE, instance=DEV_MYSQL)
-    [request] = stack.workflow.recent(ALICE)
+    [request] = stack.requests.recent(ALICE)
     anchor = anchor_of(slack, OPS_CHANNEL, request.id)
     note = wait_until(lambda: next((m for m in slack.messages(OPS_CHANNEL, anchor["ts"])
                                     if "try again" in (m.get("text") or "")), None), 20, "the 'retrying' reply")
@@ -155,7 +155,7 @@ def test_backup_5xx_looks_for_the_job_before_calling_again(make_stack: Any, emul
     rds.inject(action=BACKUP, code="ServiceUnavailable", times=1)
     ledger.fault(f"rds:{BACKUP}:ServiceUnavailable")
     request_backup(stack.driver, user=ALICE, instance=DEV_MYSQL)
-    [request] = stack.workflow.recent(ALICE)
+    [request] = stack.requests.recent(ALICE)
     anchor = anchor_of(slack, OPS_CHANNEL, request.id)
     wait_final(slack, OPS_CHANNEL, anchor["ts"], timeout=30)
     request = _settle(stack, request.id)
@@ -179,18 +179,18 @@ class TestUnknownStatus:
         stack = make_stack(RDSBOT_JOB_TIMEOUT_S="5")
         rds, slack = emulators.rds, emulators.slack
         request_id, card = _approved_dev_clone(stack, slack)
-        wait_until(lambda: stack.workflow.get(request_id).state == "running", 15, "the clone to run")
-        new_id = stack.workflow.get(request_id).result["DBInstanceId"]
+        wait_until(lambda: stack.requests.get(request_id).state == "running", 15, "the clone to run")
+        new_id = stack.requests.get(request_id).result["DBInstanceId"]
         rds.update_instance(new_id, status="Maintaining")
         ledger.fault("rds:unknown_status")
-        wait_until(lambda: (stack.workflow.get(request_id).progress or {}).get("status") == "Maintaining", 5,
+        wait_until(lambda: (stack.requests.get(request_id).progress or {}).get("status") == "Maintaining", 5,
                    "a poll to see Maintaining")
         time.sleep(1.0)
-        assert stack.workflow.get(request_id).state == "running", "an unknown status is not an end"
+        assert stack.requests.get(request_id).state == "running", "an unknown status is not an end"
         rds.update_instance(new_id, status="SomethingRdsInventedLater")
-        wait_until(lambda: (stack.workflow.get(request_id).progress or {}).get("status") ==
+        wait_until(lambda: (stack.requests.get(request_id).progress or {}).get("status") ==
                    "SomethingRdsInventedLater", 5, "a poll to see the new status")
-        assert stack.workflow.get(request_id).state == "running"
+        assert stack.requests.get(request_id).state == "running"
 
         final = wait_final(slack, APPROVALS_CHANNEL, card["ts"], timeout=20)
         request = _settle(stack, request_id)

@@ -45,18 +45,18 @@ def _redeliver(driver: SlackDriver, first: Any, *, retry_num: int = 1, new_times
 
 
 def _approvals(stack: Any, request_id: str) -> list[str]:
-    return stack.workflow.approvers_of(request_id)
+    return stack.requests.approvers_of(request_id)
 
 
 def _settle(stack: Any, request_id: str, timeout: float = 30.0) -> Any:
     def done() -> bool:
-        request = stack.workflow.get(request_id)
+        request = stack.requests.get(request_id)
         rows = [r for r in stack.runtime.outbox.pending() if r["request_id"] == request_id]
         return request.state in {"succeeded", "failed", "rejected", "expired", "cancelled", "denied"} and not rows
 
     wait_until(done, timeout, f"{request_id} to end with every message sent")
     time.sleep(1.0)
-    return stack.workflow.get(request_id)
+    return stack.requests.get(request_id)
 
 
 # ------------------------------------------------------------- redelivery
@@ -77,7 +77,7 @@ def test_redelivered_approve_click_counts_once(make_stack: Any, emulators: Emula
     wait_until(lambda: slack.ephemerals(BOB), 5, "BOB's 'counted' note")
     time.sleep(1.0)
     assert _approvals(stack, request_id) == [BOB]
-    assert stack.workflow.get(request_id).state == "pending_approval", "one DBA's duplicate click is not two DBAs"
+    assert stack.requests.get(request_id).state == "pending_approval", "one DBA's duplicate click is not two DBAs"
     notes = slack.ephemerals(BOB)
     ledger.dup("slack:click_handled", len(notes) - 1)
     assert len(notes) == 1 and "1 more needed" in notes[0]["text"], [n["text"] for n in notes]
@@ -139,7 +139,7 @@ def test_duplicated_view_submission_creates_one_request(make_stack: Any, emulato
     ledger.fault("slack:duplicate_submission", 2)
     answers_so_far = (one, two, three)
     assert all(r.status == 200 and r.acked_in_time for r in answers_so_far), [(r.status, r.text) for r in answers_so_far]
-    mine = [r for r in stack.workflow.recent(ALICE)]
+    mine = [r for r in stack.requests.recent(ALICE)]
     assert len(mine) == 1, [(r.id, r.submission_key) for r in mine]
     assert mine[0].submission_key == f"view:{view['id']}"
 
@@ -162,7 +162,7 @@ def test_duplicated_view_submission_creates_one_request(make_stack: Any, emulato
     ledger.fault("slack:concurrent_submission")
     assert len(answers) == 2 and all(a.status == 200 and a.acked_in_time for a in answers), \
         [(a.status, a.text) for a in answers]
-    mine = stack.workflow.recent(ALICE)
+    mine = stack.requests.recent(ALICE)
     from_view = [r for r in mine if r.submission_key == f"view:{view['id']}"]
     ledger.dup("request:duplicate_submission", len(mine) - 2)
     assert len(mine) == 2 and len(from_view) == 1, [(r.id, r.submission_key) for r in mine]

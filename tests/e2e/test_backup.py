@@ -60,14 +60,14 @@ def test_on_call_backs_up_without_approval_and_one_reply_shows_the_progress(stac
     view = _open(stack, ERIN, MYSQL_PROD)
     submitted = _submit(stack, ERIN, view)
     assert submitted.status == 200 and not submitted.errors, submitted.text
-    [request] = stack.workflow.recent(ERIN)
+    [request] = stack.requests.recent(ERIN)
     anchor = _anchor(stack, request.id)
     final = _final(stack, anchor["ts"])
     assert final["metadata"]["event_payload"] == {"request_id": request.id, "state": "succeeded"}
 
     calls = ok_calls(stack, CREATE)
     assert len(calls) == 1 and calls[0].params["DBInstanceId"] == MYSQL_PROD
-    backup_id = stack.workflow.get(request.id).result["BackupId"]
+    backup_id = stack.requests.get(request.id).result["BackupId"]
     assert backup_id in final["text"] and MYSQL_PROD in final["text"], final["text"]
     assert backup_id in {b.id for b in stack.rds.backups(MYSQL_PROD)}
 
@@ -88,11 +88,11 @@ def test_on_call_backs_up_without_approval_and_one_reply_shows_the_progress(stac
 def test_a_second_backup_while_one_runs_is_refused_on_the_modal(stack: Stack) -> None:
     first = _submit(stack, ERIN, _open(stack, ERIN, MYSQL_DEV))
     assert not first.errors, first.errors
-    [running] = stack.workflow.recent(ERIN)
+    [running] = stack.requests.recent(ERIN)
     second = _submit(stack, BOB, _open(stack, BOB, MYSQL_DEV))
     assert second.response_action == "errors"
     assert "already" in second.errors["DBInstanceId"] and MYSQL_DEV in second.errors["DBInstanceId"], second.errors
-    assert stack.workflow.recent(BOB) == []
+    assert stack.requests.recent(BOB) == []
     final = _final(stack, _anchor(stack, running.id)["ts"])
     assert final_state(final) == "succeeded"
     assert len(stack.rds.calls_for(CREATE)) == 1, "the refused one never reached RDS"
@@ -100,7 +100,7 @@ def test_a_second_backup_while_one_runs_is_refused_on_the_modal(stack: Stack) ->
     # Once the first has finished, the instance is free again.
     third = _submit(stack, BOB, _open(stack, BOB, MYSQL_DEV))
     assert not third.errors, third.errors
-    [again] = stack.workflow.recent(BOB)
+    [again] = stack.requests.recent(BOB)
     assert final_state(_final(stack, _anchor(stack, again.id)["ts"])) == "succeeded"
     assert len(ok_calls(stack, CREATE)) == 2
 
@@ -123,8 +123,8 @@ def test_two_backups_submitted_at_once_start_one_job(stack: Stack) -> None:
     accepted = [u for u, a in answers.items() if a.response_action != "errors"]
     assert len(refused) == 1 and len(accepted) == 1, {u: a.text for u, a in answers.items()}
     assert "already" in answers[refused[0]].errors["DBInstanceId"]
-    [request] = stack.workflow.recent(accepted[0])
-    assert stack.workflow.recent(refused[0]) == []
+    [request] = stack.requests.recent(accepted[0])
+    assert stack.requests.recent(refused[0]) == []
     assert final_state(_final(stack, _anchor(stack, request.id)["ts"])) == "succeeded"
     assert [c.code for c in stack.rds.calls_for(CREATE)] == [None], "exactly one CreateBackup"
 
@@ -182,7 +182,7 @@ def test_every_backup_rule_is_checked_on_the_modal(stack: Stack) -> None:
         response = _submit(stack, ERIN, view, **{"DBInstanceId": MYSQL_PROD, **change})
         assert response.response_action == "errors", f"{name}: {response.text}"
         assert words in response.errors.get(field, ""), f"{name}: {response.errors}"
-    assert stack.workflow.recent(ERIN) == [] and stack.rds.calls_for(CREATE) == []
+    assert stack.requests.recent(ERIN) == [] and stack.rds.calls_for(CREATE) == []
 
 
 def test_what_each_engine_accepts_is_sent_as_given(stack: Stack) -> None:
@@ -226,11 +226,11 @@ def test_an_api_refusal_is_a_plain_failure_reply_with_its_code(stack: Stack, cod
     stack.rds.inject(action=CREATE, code=code, status=status)
     response = _submit(stack, ERIN, _open(stack, ERIN, MYSQL_PROD))
     assert not response.errors
-    [request] = stack.workflow.recent(ERIN)
+    [request] = stack.requests.recent(ERIN)
     final = _final(stack, _anchor(stack, request.id)["ts"])
     assert final_state(final) == "failed"
     assert code in final["text"] and words in final["text"], final["text"]
-    assert stack.workflow.get(request.id).error_code == code
+    assert stack.requests.get(request.id).error_code == code
     # The instance is free again for the next attempt.
     assert not _submit(stack, ERIN, _open(stack, ERIN, MYSQL_PROD)).errors
 
@@ -238,7 +238,7 @@ def test_an_api_refusal_is_a_plain_failure_reply_with_its_code(stack: Stack, cod
 def test_a_backup_job_that_fails_in_rds_ends_failed(stack: Stack) -> None:
     stack.rds.fail_job(CREATE)
     assert not _submit(stack, ERIN, _open(stack, ERIN, MYSQL_PROD)).errors
-    [request] = stack.workflow.recent(ERIN)
+    [request] = stack.requests.recent(ERIN)
     final = _final(stack, _anchor(stack, request.id)["ts"])
     assert final_state(final) == "failed" and "BackupJobFailed" in final["text"], final["text"]
 
@@ -249,7 +249,7 @@ def test_an_intern_is_denied_by_the_named_rule(stack: Stack) -> None:
     note = stack.slack.wait_for_ephemeral(DAVE, timeout=5)
     assert "rds:CreateBackup" in note["text"] and "policy.csv:" in note["text"], note["text"]
     assert "role:intern" in note["text"] and "rds:Create*" in note["text"], note["text"]
-    assert [r.state for r in stack.workflow.recent(DAVE)] == ["denied"]
+    assert [r.state for r in stack.requests.recent(DAVE)] == ["denied"]
     assert stack.rds.calls_for(CREATE) == []
     # A denied request holds no lock on the instance.
     assert not _submit(stack, ERIN, _open(stack, ERIN, MYSQL_DEV)).errors

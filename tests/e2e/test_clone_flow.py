@@ -29,7 +29,7 @@ def test_clone_from_request_to_new_instance(stack: Stack) -> None:
     thread = stack.slack.thread(APPROVALS_CHANNEL, card["ts"])
     finals = [m for m in thread if (m.get("metadata") or {}).get("event_type") == FINAL]
     assert len(finals) == 1 and thread[-1]["ts"] == final["ts"]
-    new_id = stack.workflow.get(request_id).result["DBInstanceId"]
+    new_id = stack.requests.get(request_id).result["DBInstanceId"]
     assert new_id in final["text"]
     with stack.runtime.db.session() as session:
         assert audit.verify(session).ok

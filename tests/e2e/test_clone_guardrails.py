@@ -8,6 +8,7 @@ from collections.abc import Callable
 from bot.sandbox.slack import ALICE, APPROVALS_CHANNEL, BOB, CAROL, DAVE, OPS_CHANNEL
 from bot.sandbox.stack import Stack
 from bot.store import audit
+from bot.workflow import decisions
 from tests.e2e.flows import DEV_MYSQL, PROD_MYSQL, approval_message, approve_fully, final_reply, request_clone, request_id_of
 
 
@@ -30,7 +31,7 @@ def test_policy_deny_is_explained_recorded_and_never_reaches_approval(stack: Sta
     assert "acs:rds:cn-hangzhou:" in note["text"] and PROD_MYSQL in note["text"]
     assert stack.slack.messages(APPROVALS_CHANNEL) == []
     assert not stack.rds.calls_for("CloneDBInstance")
-    denied = stack.workflow.recent(DAVE)
+    denied = stack.requests.recent(DAVE)
     assert [r.state for r in denied] == ["denied"]
     with stack.runtime.db.session() as session:
         first = next(audit.events(session, request_id=denied[0].id))
@@ -44,7 +45,7 @@ def test_requester_cannot_approve_their_own_clone(stack: Stack) -> None:
     note = stack.slack.wait_for_ephemeral(ALICE, timeout=5)
     assert "own request" in note["text"]
     request_id = request_id_of(card)
-    assert stack.workflow.get(request_id).state == "pending_approval"
+    assert stack.requests.get(request_id).state == "pending_approval"
     assert "self_approval_refused" in _events(stack, request_id)
     assert not stack.rds.calls_for("CloneDBInstance")
 
@@ -84,7 +85,7 @@ def test_a_rejection_asks_why_and_tells_the_requester(stack: Stack) -> None:
     assert "<!channel>" not in dm["text"], "user text is escaped"
     stack.slack.wait_for(lambda: not any(b.get("type") == "actions"
                                          for b in stack.slack.message(APPROVALS_CHANNEL, card["ts"])["blocks"]), 5)
-    assert stack.workflow.get(request_id).state == "rejected"
+    assert stack.requests.get(request_id).state == "rejected"
     assert not stack.rds.calls_for("CloneDBInstance")
 
 
@@ -94,8 +95,8 @@ def test_the_requester_can_cancel_and_a_late_approval_does_nothing(stack: Stack)
     stack.driver.click(ALICE, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="cancel")
     stack.slack.wait_for_ephemeral(ALICE, where=lambda m: "cancelled" in m["text"], timeout=5)
     request_id = request_id_of(card)
-    assert stack.workflow.get(request_id).state == "cancelled"
-    assert stack.workflow.vote(request_id, user=BOB, approve=True).status == "not_pending"
+    assert stack.requests.get(request_id).state == "cancelled"
+    assert decisions.vote(stack.runtime.deps, request_id, user=BOB, approve=True).status == "not_pending"
     assert not stack.rds.calls_for("CloneDBInstance")
 
 
@@ -106,8 +107,8 @@ def test_an_unanswered_request_expires_and_the_requester_is_told(make_stack: Cal
     dm = stack.slack.wait_for_message("D0ALICE", timeout=15)
     assert "expired" in dm["text"]
     request_id = request_id_of(card)
-    assert stack.workflow.get(request_id).state == "expired"
-    assert stack.workflow.vote(request_id, user=BOB, approve=True).status == "not_pending"
+    assert stack.requests.get(request_id).state == "expired"
+    assert decisions.vote(stack.runtime.deps, request_id, user=BOB, approve=True).status == "not_pending"
     stack.slack.wait_for(lambda: not any(b.get("type") == "actions"
                                          for b in stack.slack.message(APPROVALS_CHANNEL, card["ts"])["blocks"]), 5)
     assert not stack.rds.calls_for("CloneDBInstance")
@@ -121,7 +122,7 @@ def test_an_api_refusal_ends_in_a_plain_failure_reply_with_the_code(stack: Stack
     final = final_reply(stack, APPROVALS_CHANNEL, card["ts"])
     assert final["metadata"]["event_payload"]["state"] == "failed"
     assert "OperationDenied.ZoneResource" in final["text"] and "stock" in final["text"]
-    assert stack.workflow.get(request_id_of(card)).error_code == "OperationDenied.ZoneResource"
+    assert stack.requests.get(request_id_of(card)).error_code == "OperationDenied.ZoneResource"
 
 
 def test_throttling_is_retried_and_still_starts_one_clone(stack: Stack) -> None:
@@ -144,7 +145,7 @@ def test_field_errors_land_on_the_modal_and_nothing_is_recorded(stack: Stack) ->
     })
     assert response.response_action == "errors"
     assert set(response.errors) >= {"BackupId", "Period", "UsedTime", "DBInstanceStorage", "DBInstanceDescription"}
-    assert stack.workflow.recent(ALICE) == []
+    assert stack.requests.recent(ALICE) == []
 
 
 def test_status_shows_the_timeline_to_the_requester_only(stack: Stack) -> None:
@@ -191,12 +192,12 @@ def test_a_prod_clone_needs_two_distinct_dbas_and_never_the_requester(stack: Sta
     stack.slack.wait_for(lambda: len(stack.slack.ephemerals(BOB)) == 2 and stack.slack.ephemerals(ALICE), 5)
     # The two clicks are handled concurrently: either may be the one that counted.
     assert any("counts once" in e["text"] for e in stack.slack.ephemerals(BOB))
-    assert stack.workflow.get(request_id).state == "pending_approval"
-    assert stack.workflow.approvers_of(request_id) == [BOB]
+    assert stack.requests.get(request_id).state == "pending_approval"
+    assert stack.requests.approvers_of(request_id) == [BOB]
     stack.slack.wait_for(lambda: "1/2 approvals" in str(stack.slack.message(APPROVALS_CHANNEL, card["ts"])["blocks"]), 5)
     assert not stack.rds.calls_for("CloneDBInstance")
     stack.driver.click(CAROL, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
     final = final_reply(stack, APPROVALS_CHANNEL, card["ts"])
     assert final["metadata"]["event_payload"]["state"] == "succeeded"
-    assert stack.workflow.approvers_of(request_id) == [BOB, CAROL]
-    assert stack.workflow.get(request_id).approvals_needed == 2
+    assert stack.requests.approvers_of(request_id) == [BOB, CAROL]
+    assert stack.requests.get(request_id).approvals_needed == 2

@@ -50,7 +50,7 @@ COPY = "CopyDatabaseBetweenInstances"
 
 
 def _nothing_requested(stack: Stack, user: str = BOB) -> None:
-    assert stack.workflow.recent(user) == [], "a refused modal records no request"
+    assert stack.requests.recent(user) == [], "a refused modal records no request"
     assert stack.slack.messages(APPROVALS_CHANNEL) == [], "a refused modal asks nobody for approval"
     assert stack.rds.calls_for(COPY) == [], "a refused modal never calls RDS"
 
@@ -160,7 +160,7 @@ def test_db_names_typed_as_text_become_the_json_map(stack: Stack, typed: str, ex
     view, response = request_copy(stack, BOB, DbNames=typed)
     assert response.response_action != "errors", response.errors
     card, request_id = card_and_id(stack)
-    request = stack.workflow.get(request_id)
+    request = stack.requests.get(request_id)
     assert request is not None and json.loads(request.params["DbNames"]) == expected
 
 
@@ -190,7 +190,7 @@ def test_an_api_refusal_after_approval_is_a_plain_failure_with_the_code(
     assert code in final["text"] and words in final["text"], final["text"]
     calls = stack.rds.calls_for(COPY)
     assert [c.code for c in calls] == [code], "a refusal is not retried"
-    request = stack.workflow.get(request_id)
+    request = stack.requests.get(request_id)
     assert request is not None and request.state == "failed" and request.error_code == code
     dm = stack.slack.wait_for_message("D0BOB", where=lambda m: request_id in m["text"], timeout=5)
     assert code in dm["text"]
@@ -204,7 +204,7 @@ def test_a_copy_job_that_fails_in_rds_ends_in_a_failed_reply(stack: Stack) -> No
     assert final_state(final) == "failed", final["text"]
     assert len(ok_calls(stack, COPY)) == 1
     assert "hr" not in {d.name for d in stack.rds.databases(MSSQL_QA)}
-    assert stack.workflow.get(request_id).state == "failed"
+    assert stack.requests.get(request_id).state == "failed"
 
 
 @pytest.fixture
@@ -225,5 +225,5 @@ def test_a_copy_abandoned_before_the_first_poll_still_ends_failed(quick_failing_
     stack.driver.click(CAROL, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
     final = final_reply(stack, APPROVALS_CHANNEL, card["ts"], timeout=3)
     assert final_state(final) == "failed"
-    request: Request | None = stack.workflow.get(request_id)
+    request: Request | None = stack.requests.get(request_id)
     assert request is not None and request.state == "failed"

@@ -45,7 +45,7 @@ def test_a_replayed_signed_click_acts_once(stack: Stack) -> None:
     again = stack.driver.replay(first)
     assert first.status == 200 and again.status == 200
     stack.driver.click(CAROL, channel="C0APPROVALS", ts=card["ts"], action_id="approve")
-    stack.slack.wait_for(lambda: stack.workflow.recent(ALICE)[0].state == "succeeded", 20)
+    stack.slack.wait_for(lambda: stack.requests.recent(ALICE)[0].state == "succeeded", 20)
     assert len([c for c in stack.rds.calls_for("CloneDBInstance") if c.status == 200]) == 1
 
 

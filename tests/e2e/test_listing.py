@@ -202,6 +202,6 @@ def test_restore_from_this_opens_the_restore_modal_with_the_set(stack: Stack) ->
                                                             "reason": "bad migration"})
     assert not response.errors, response.errors
     card, request_id = card_and_id(stack)
-    request = stack.workflow.get(request_id)
+    request = stack.requests.get(request_id)
     assert request is not None and request.params["BackupId"] == chosen and request.params["RestoreType"] == "0"
     assert card["ts"] in {m["ts"] for m in stack.slack.messages(APPROVALS_CHANNEL)}

@@ -53,19 +53,19 @@ def test_an_edited_policy_decides_the_next_request_and_a_broken_one_is_refused(s
 def test_edited_approval_rules_apply_to_new_requests(stack: Stack, policy_dir: Path) -> None:
     rules = policy_dir / "approvals.toml"
     request_clone(stack, instance=DEV_MYSQL)
-    first = stack.workflow.get(request_id_of(approval_message(stack)))
+    first = stack.requests.get(request_id_of(approval_message(stack)))
     assert first.approvals_needed == 1
-    old = stack.runtime.workflow.rules.current().version
+    old = stack.runtime.deps.rules.current().version
     _write(rules, rules.read_text() + '\n[[rule]]\nname = "dev clones"\naction = "rds:Clone*"\n'
                                       'tags = { env = "dev" }\napprovers = 3\n')
-    stack.slack.wait_for(lambda: stack.runtime.workflow.rules.current().version != old, 10)
+    stack.slack.wait_for(lambda: stack.runtime.deps.rules.current().version != old, 10)
     request_clone(stack, instance=DEV_MYSQL)
     second = stack.slack.wait_for(
         lambda: next((m for m in stack.slack.messages(APPROVALS_CHANNEL) if first.id not in m["text"]), None), 10)
-    assert stack.workflow.get(request_id_of(second)).approvals_needed == 3
-    assert stack.workflow.get(first.id).approvals_needed == 1, "a pending request keeps its rule"
+    assert stack.requests.get(request_id_of(second)).approvals_needed == 3
+    assert stack.requests.get(first.id).approvals_needed == 1, "a pending request keeps its rule"
     assert _audit_events(stack, "approval_rules_reloaded")
 
     _write(rules, "this is = = not toml")
     stack.slack.wait_for(lambda: _audit_events(stack, "approval_rules_reload_refused"), 10)
-    assert stack.runtime.workflow.rules.current().rules[-1].approvers == 3
+    assert stack.runtime.deps.rules.current().rules[-1].approvers == 3

@@ -153,7 +153,7 @@ def test_in_two_seconds_fires_once_and_back_up_now_makes_one_backup(stack: Stack
     note = stack.slack.wait_for_ephemeral(DAVE, timeout=5)
     assert "rds:CreateBackup" in note["text"] and "policy.csv:" in note["text"], note["text"]
     assert "role:intern, rds:Create*" in note["text"], note["text"]
-    assert [r.state for r in stack.workflow.recent(DAVE)] == ["denied"]
+    assert [r.state for r in stack.requests.recent(DAVE)] == ["denied"]
 
     # Erin clicks twice while Bob clicks too: one backup.
     clickers = [ERIN, BOB, ERIN]
@@ -172,11 +172,11 @@ def test_in_two_seconds_fires_once_and_back_up_now_makes_one_backup(stack: Stack
     assert final_state(final) == "succeeded"
     calls = stack.rds.calls_for(CREATE)
     assert len(calls) == 1 and calls[0].status == 200 and calls[0].params["DBInstanceId"] == MYSQL_DEV
-    requests = stack.workflow.recent(ERIN) + stack.workflow.recent(BOB)
+    requests = stack.requests.recent(ERIN) + stack.requests.recent(BOB)
     assert len(requests) == 1, [(r.requester, r.state) for r in requests]
     refusals = [e for u in (ERIN, BOB) for e in stack.slack.ephemerals(u) if "already" in e["text"]]
     assert len(refusals) == 2, [e["text"] for u in (ERIN, BOB) for e in stack.slack.ephemerals(u)]
-    backup_id = stack.workflow.get(requests[0].id).result["BackupId"]
+    backup_id = stack.requests.get(requests[0].id).result["BackupId"]
     assert backup_id in final["text"]
     thread = stack.slack.messages(OPS_CHANNEL, post["ts"])
     assert thread[-1]["ts"] == final["ts"] and any("%" in m["text"] for m in thread)

@@ -102,7 +102,7 @@ def test_restoring_into_prod_is_denied_by_the_named_rule(stack: Stack) -> None:
     text = note["text"]
     assert "rds:RestoreDdrTable" in text and "policy.csv:" in text and "env=prod" in text, text
     assert MSSQL_PROD in text
-    assert [r.state for r in stack.workflow.recent(BOB)] == ["denied"]
+    assert [r.state for r in stack.requests.recent(BOB)] == ["denied"]
     assert stack.slack.messages(APPROVALS_CHANNEL) == []
     assert _restore_calls(stack) == []
 
@@ -161,14 +161,14 @@ def test_every_restore_rule_is_checked_on_the_modal(stack: Stack) -> None:
         response = _submit(stack, ALICE, view, **form)
         assert response.response_action == "errors", f"{name}: {response.text}"
         assert words in response.errors.get(field, ""), f"{name}: {response.errors}"
-    assert stack.workflow.recent(ALICE) == []
+    assert stack.requests.recent(ALICE) == []
     assert stack.slack.messages(APPROVALS_CHANNEL) == [] and _restore_calls(stack) == []
 
     # The raw JSON, when right, is what the API gets.
     accepted = _submit(stack, ALICE, view, RestoreType="0", BackupId=a_set, TableMeta=GOOD_JSON)
     assert not accepted.errors, accepted.errors
     card, request_id = card_and_id(stack)
-    request = stack.workflow.get(request_id)
+    request = stack.requests.get(request_id)
     assert request is not None and json.loads(request.params["TableMeta"]) == json.loads(GOOD_JSON)
     assert "TableMetaLines" not in request.params
 

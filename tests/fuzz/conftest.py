@@ -22,8 +22,6 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,48 +137,11 @@ class ErrorLog(logging.Handler):
 
 
 # --------------------------------------------------------------------- stack
-class TrackedExecutor:
-    """Records every future submitted to the bot's pool, so tests can wait for all of them."""
-
-    def __init__(self, executor: ThreadPoolExecutor) -> None:
-        self.executor = executor
-        self.futures: list[Future[Any]] = []
-        self._lock = threading.Lock()
-        self._submit = executor.submit
-
-        def submit(fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-            future = self._submit(fn, *args, **kwargs)
-            with self._lock:
-                self.futures.append(future)
-            return future
-
-        executor.submit = submit  # type: ignore[method-assign]
-
-    def drain(self, timeout_s: float = 15.0) -> None:
-        """Wait until every submitted task (and what those submitted) has finished."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            with self._lock:
-                pending = [f for f in self.futures if not f.done()]
-                self.futures = pending
-            if not pending:
-                time.sleep(0.002)  # done-callbacks run right after done()
-                with self._lock:
-                    if not any(not f.done() for f in self.futures):
-                        return
-                continue
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"{len(pending)} listener tasks still running")
-            wait_futures(pending, timeout=left)
-
-
 class FuzzStack:
     """The stack plus what the fuzz tests need around it (not a dataclass: hypothesis would print it all)."""
 
-    def __init__(self, *, stack: Stack, tracked: TrackedExecutor, errors: ErrorLog, host: str, port: int) -> None:
+    def __init__(self, *, stack: Stack, errors: ErrorLog, host: str, port: int) -> None:
         self.stack = stack
-        self.tracked = tracked
         self.errors = errors
         self.host = host
         self.port = port
@@ -198,11 +159,13 @@ class FuzzStack:
         return self.stack.runtime.db
 
     @property
-    def workflow(self) -> Any:
-        return self.stack.workflow
+    def requests(self) -> Any:
+        return self.stack.requests
 
-    def settle(self) -> None:
-        self.tracked.drain()
+    def settle(self, timeout_s: float = 15.0) -> None:
+        """Wait until every listener task (and what those started) has finished."""
+        if not self.stack.runtime.executor.wait_idle(timeout_s):
+            raise TimeoutError(f"{self.stack.runtime.executor.busy} listener tasks still running")
 
     def __repr__(self) -> str:  # hypothesis prints the arguments of a failing example
         return f"FuzzStack({self.stack.bot_url})"
@@ -218,9 +181,8 @@ def fuzz_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzStack]:
     try:
         stack = start_bot(emulators, database_url=f"sqlite:///{root / 'rdsbot.db'}",
                           policy_dir=copy_policies(root / "policies"))
-        tracked = TrackedExecutor(stack.runtime.executor)
         parts = urlsplit(stack.bot_url)
-        fs = FuzzStack(stack=stack, tracked=tracked, errors=errors, host=str(parts.hostname),
+        fs = FuzzStack(stack=stack, errors=errors, host=str(parts.hostname),
                        port=int(parts.port or 80))
         # Bolt calls auth.test once, on the first signed request: get that out of the way.
         warm = send_signed(fs, form_body({"command": "/rds", "text": "help", "user_id": "U0ALICE",

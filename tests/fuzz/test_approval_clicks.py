@@ -31,6 +31,7 @@ from sqlmodel import select
 
 from bot.sandbox.slack import ALICE, APPROVALS_CHANNEL, BOB, CAROL, DAVE, ERIN, OPS_CHANNEL
 from bot.store.models import Approval
+from bot.workflow import intake
 from tests.e2e.flows import DEV_MYSQL, PROD_MYSQL
 from tests.fuzz import mutate
 from tests.fuzz.conftest import ACK_DEADLINE_S, TALLY, FuzzStack, interactive_body, rds_writes_since, send_signed
@@ -64,7 +65,7 @@ class Board:
 def _new_request(fs: FuzzStack, board: Board, target: Target) -> None:
     form = {"DBInstanceId": target.instance, "BackupId": board.backup_id[target.instance], "PayType": "Postpaid",
             "reason": f"fuzz {target.name}"}
-    outcome = fs.workflow.submit("clone", user=target.requester, channel=OPS_CHANNEL, form=form)
+    outcome = intake.submit(fs.stack.runtime.deps, "clone", user=target.requester, channel=OPS_CHANNEL, form=form)
     request = outcome.request
     assert request is not None and request.state == "pending_approval", outcome
     assert request.approvals_needed == target.needed, (request.approvals_needed, target)
@@ -167,8 +168,8 @@ def expected(board: Board, start: dict[str, tuple[str, set[str]]], voters: dict[
 def snapshot(fs: FuzzStack, board: Board) -> dict[str, tuple[str, set[str]]]:
     out = {}
     for name, target in board.targets.items():
-        request = fs.workflow.get(target.rid)
-        out[name] = (request.state, set(fs.workflow.approvers_of(target.rid)))
+        request = fs.requests.get(target.rid)
+        out[name] = (request.state, set(fs.requests.approvers_of(target.rid)))
     return out
 
 
@@ -197,7 +198,7 @@ def _all_votes(fs: FuzzStack, rid: str) -> list[tuple[str, str]]:
 
 def play(fs: FuzzStack, board: Board, sequence: list[tuple[str, Any, Any, str]], prop: str = PROP) -> None:
     for target in board.targets.values():
-        if fs.workflow.get(target.rid).state != "pending_approval":
+        if fs.requests.get(target.rid).state != "pending_approval":
             _new_request(fs, board, target)
     fs.settle()
     concrete = [(kind, user, _resolve(value, board), reason) for kind, user, value, reason in sequence]
@@ -260,16 +261,16 @@ def test_a_dba_who_approved_can_still_reject(fuzz_stack: FuzzStack, board: Board
     TALLY.case("known_bug_reproductions")
     fs = fuzz_stack
     target = board.targets["prod"]
-    if fs.workflow.get(target.rid).state != "pending_approval" or fs.workflow.approvers_of(target.rid):
+    if fs.requests.get(target.rid).state != "pending_approval" or fs.requests.approvers_of(target.rid):
         _new_request(fs, board, target)
     for kind, reason in (("approve", ""), ("reject_dialog", "wrong backup set, sorry")):
         response = send_signed(fs, interactive_body(_payload(kind, CAROL, target.rid, reason)))
         assert response.status == 200
         fs.settle()
-    assert fs.workflow.get(target.rid).state == "rejected", fs.workflow.get(target.rid).state
+    assert fs.requests.get(target.rid).state == "rejected", fs.requests.get(target.rid).state
 
 @pytest.mark.parametrize("fake", ["role:dba", "usergroup:S0DBA"])
 def test_policy_subject_as_user_id_cannot_approve(fuzz_stack: FuzzStack, board: Board, fake: str) -> None:
     play(fuzz_stack, board, [("approve", fake, "@dev", "")], prop="known_bug_reproductions")
-    request = fuzz_stack.workflow.get(board.targets["dev"].rid)
-    assert request.state == "pending_approval", (fake, request.state, fuzz_stack.workflow.approvers_of(request.id))
+    request = fuzz_stack.requests.get(board.targets["dev"].rid)
+    assert request.state == "pending_approval", (fake, request.state, fuzz_stack.requests.approvers_of(request.id))

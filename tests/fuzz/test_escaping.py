@@ -118,13 +118,13 @@ def card_of(fs: FuzzStack, request_id: str) -> dict[str, Any]:
 @example(reason="line one\n<!channel>\n> <@U0BOB>")
 def test_reason_on_the_approval_card_is_inert(fuzz_stack: FuzzStack, clone_submission: dict[str, Any],
                                               reason: str) -> None:
-    before = {r.id for r in fuzz_stack.workflow.recent(ALICE, limit=500)}
+    before = {r.id for r in fuzz_stack.requests.recent(ALICE, limit=500)}
     response = send_signed(fuzz_stack, interactive_body(_with_reason(clone_submission, reason)))
     TALLY.case(PROP_CARD)
     TALLY.http(PROP_CARD, response.status, response.elapsed_s)
     assert response.status == 200, response.text
     fuzz_stack.settle()
-    new = [r for r in fuzz_stack.workflow.recent(ALICE, limit=500) if r.id not in before]
+    new = [r for r in fuzz_stack.requests.recent(ALICE, limit=500) if r.id not in before]
     if not reason.strip() or len(reason.strip()) > 3000:
         assert not new and (response.json or {}).get("response_action") == "errors", response.text
         TALLY.count(PROP_CARD, "refused_reason")

@@ -99,7 +99,7 @@ def world(fuzz_stack: FuzzStack) -> World:
     rid_alice = request_id_of(card)
     bob_clone = _view_submission(fs, BOB, f"clone {PROD_MYSQL}", {"DBInstanceId": PROD_MYSQL, "BackupId": backup_id,
                                                                    "PayType": "Postpaid", "reason": "bob's own"})
-    rid_bob = fs.workflow.recent(BOB)[0].id
+    rid_bob = fs.requests.recent(BOB)[0].id
     w.bases["view_submission_clone_bob"] = ("interactive", bob_clone)
     w.watched = [rid_alice, rid_bob]
     w.tokens = {"@OWN_RID": rid_alice, "@OTHER_RID": rid_bob}
@@ -186,7 +186,7 @@ def run_case(fs: FuzzStack, world: World, base: str, muts: list[Any]) -> None:
             m[0] in {"replace", "drop"} for m in muts):
         mutated["event_id"] = f"Ev{time.monotonic_ns()}"  # a new delivery, not a duplicate
     body, content_type = encode(kind, mutated)
-    states_before = {rid: fs.workflow.get(rid).state for rid in world.watched}
+    states_before = {rid: fs.requests.get(rid).state for rid in world.watched}
     writes_mark = len(fs.rds.calls)
     errors_mark = len(fs.errors.records)
     response = send_signed(fs, body, content_type)
@@ -194,7 +194,7 @@ def run_case(fs: FuzzStack, world: World, base: str, muts: list[Any]) -> None:
     TALLY.http(PROP, response.status, response.elapsed_s)
     fs.settle()
     writes = rds_writes_since(fs, writes_mark)
-    states_after = {rid: fs.workflow.get(rid).state for rid in world.watched}
+    states_after = {rid: fs.requests.get(rid).state for rid in world.watched}
     moved = {rid: (states_before[rid], states_after[rid]) for rid in world.watched
              if states_before[rid] != states_after[rid]}
     for call in writes:

@@ -1,0 +1,97 @@
+"""Opening an operation's modal, and the source panel under its instance picker.
+
+The modal opens without waiting on RDS (the slash command's three seconds);
+the facts about the chosen instance arrive later through ``views.update``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import operations
+from bot.operations.base import FormSpec
+from bot.operations.rules import INSTANCE_ID
+from bot.rds.errors import RdsError
+from bot.slack import messages, modals
+from bot.slack.forms import selected
+from bot.slack.replies import acting_user
+from bot.slack.text import escape
+from bot.timeutil import human_time, utcnow
+from bot.workflow.access import decide, resource_of
+from bot.workflow.deps import Deps
+
+log = logging.getLogger(__name__)
+
+
+class ModalOpener:
+    """Opens operation modals and fills in the facts about the instance picked in them."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def open(self, spec: FormSpec, *, body: dict[str, Any], client: WebClient, respond: Respond,
+             initial: dict[str, str | None] | None = None, notes: list[str] | None = None) -> None:
+        channel = str(body.get("channel_id") or (body.get("channel") or {}).get("id") or "")
+        initial = dict(initial or {})
+        instance = initial.get("DBInstanceId")
+        view = modals.operation_modal(spec, initial=initial, metadata={"channel": channel, "instance": instance},
+                                      notes=notes or [])
+        try:
+            opened = client.views_open(trigger_id=body.get("trigger_id"), view=view)
+        except SlackApiError as error:
+            code = error.response.get("error")
+            if code in {"expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id"}:
+                respond(text=":hourglass: Slack's window for opening the form passed before I could open it. "
+                             f"Please run `/rds {spec.name}` again.", response_type="ephemeral")
+            else:
+                respond(text=f":warning: I could not open the form ({escape(str(code))}).", response_type="ephemeral")
+            return
+        if instance:
+            self.show_source(client, opened["view"], instance, acting_user(body) or "", spec)
+
+    def source_picked(self, body: dict[str, Any], client: WebClient) -> None:
+        """The user chose an instance: show its facts (and any policy refusal) under the picker."""
+        view = body.get("view") or {}
+        spec = spec_of_view(view)
+        instance = selected(view, "DBInstanceId")
+        if spec is None or not instance:
+            return
+        self.show_source(client, view, instance, acting_user(body) or "", spec)
+
+    def show_source(self, client: WebClient, view: dict[str, Any], instance_id: str, user: str, spec: FormSpec) -> None:
+        if not INSTANCE_ID.match(instance_id):
+            return
+        directory = self.deps.directory
+        try:
+            info = directory.instance(instance_id)
+        except RdsError as error:
+            lines = [f":warning: {escape(error.plain())}"]
+        else:
+            lines = [f"*{escape(info.id)}* · {escape(info.engine)} {escape(info.engine_version)} · "
+                     f"{escape(info.category)} · {escape(info.instance_class)} · {info.storage_gb or '?'} GB "
+                     f"{escape(info.storage_type)} · {escape(info.zone_id)} · {escape(info.status)}"]
+            if info.tags:
+                lines.append("tags: " + escape(", ".join(f"{k}={v}" for k, v in sorted(info.tags.items()))))
+            retention = directory.retention_days(instance_id)
+            if retention:
+                lines.append(f"backups kept {retention} days · earliest point ≈ "
+                             f"{human_time(utcnow() - timedelta(days=retention))}")
+            decision = decide(self.deps, user, spec.ram_action, resource_of(self.deps, info), info.tags)
+            if not decision.allowed:
+                lines.append(f":lock: {messages.decision_text(decision)}")
+        try:
+            client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=modals.with_source_info(view, lines))
+        except SlackApiError as error:
+            # hash_conflict: the user changed the form meanwhile; their view wins.
+            log.info("source info not shown", extra={"error": error.response.get("error")})
+
+
+def spec_of_view(view: dict[str, Any]) -> FormSpec | None:
+    callback = str(view.get("callback_id") or "")
+    return operations.form(callback.removeprefix("rds_")) if callback.startswith("rds_") else None

@@ -1,0 +1,170 @@
+"""People deciding on a pending request: approve, reject, cancel; and time running out.
+
+A vote counts once per person, never the requester's, and only from someone
+the policy lets approve (and, when the approval rule names a role, who holds
+it). The vote that completes the count approves the request and hands it to
+:func:`bot.workflow.execution.release`; every refused click is audited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from bot import crashpoints
+from bot.store.models import Approval, Request
+from bot.timeutil import utcnow
+from bot.workflow import notices as n
+from bot.workflow import transitions as tx
+from bot.workflow.access import approver_decision, decision_record, in_pool
+from bot.workflow.deps import Deps
+from bot.workflow.execution import release
+from bot.workflow.outcomes import CancelOutcome, VoteOutcome
+from bot.workflow.queries import approvers_in
+from bot.workflow.states import State
+
+
+def _label(state: str) -> str:
+    return state.replace("_", " ")
+
+
+def vote(deps: Deps, request_id: str, *, user: str, approve: bool, reason: str = "") -> VoteOutcome:
+    """One approver's click. Counts once per person; never the requester's."""
+    reason = reason.strip()
+    with deps.db.session() as session:
+        request = tx.lock(session, request_id)
+        refused = _refusal(deps, session, request, request_id, user=user, approve=approve)
+        if refused is not None:
+            return refused
+        assert request is not None
+        decision = approver_decision(deps, request, user)
+        recorded = _record(session, request, user=user, approve=approve, reason=reason,
+                           policy_version=decision.policy_version)
+        if recorded is not None:
+            return recorded
+        if not approve:
+            moved = tx.move(session, request.id, State.REJECTED, actor=user, event="rejected",
+                            detail={"reason": reason, "decision": decision_record(decision)})
+            assert moved is not None  # the row lock guarantees it
+            n.announce(session, moved)
+            outcome = VoteOutcome("rejected", f"You rejected {moved.id}.", moved, decision)
+        else:
+            outcome = _count(session, request, user=user, decision=decision)
+    deps.kick()
+    if outcome.status == "approved" and outcome.request is not None:
+        crashpoints.reached("after_approval")
+        release(deps, outcome.request.id)
+    return outcome
+
+
+def _refusal(deps: Deps, session: Any, request: Request | None, request_id: str, *, user: str,
+             approve: bool) -> VoteOutcome | None:
+    """Why this click cannot count (audited), or None when it may."""
+    if request is None:
+        return VoteOutcome("not_found", f"There is no request {request_id[:64]}.")
+    if request.state != State.PENDING_APPROVAL:
+        tx.note(session, request.id, "vote_ignored", actor=user, state=request.state,
+                detail={"approve": approve, "why": f"request is {request.state}"})
+        return VoteOutcome("not_pending", f"Request {request.id} is already {_label(request.state)}.", request)
+    if request.expires_at is not None and request.expires_at <= utcnow():
+        tx.note(session, request.id, "vote_ignored", actor=user, state=request.state,
+                detail={"approve": approve, "why": "the approval window has passed"})
+        return VoteOutcome("not_pending", f"Request {request.id} has expired; nobody decided in time.", request)
+    if user == request.requester:
+        tx.note(session, request.id, "self_approval_refused", actor=user, state=request.state,
+                detail={"approve": approve})
+        word = "approve" if approve else "reject"
+        hint = " Use Cancel to withdraw it." if not approve else ""
+        return VoteOutcome("self", f"You cannot {word} your own request.{hint}", request)
+    decision = approver_decision(deps, request, user)
+    if not decision.allowed:
+        tx.note(session, request.id, "approval_denied", actor=user, state=request.state,
+                detail={"approve": approve, "decision": decision_record(decision)})
+        return VoteOutcome("denied", "You may not decide on this request.", request, decision)
+    if approve and request.approver_pool and not in_pool(deps, user, request.approver_pool):
+        tx.note(session, request.id, "approval_denied", actor=user, state=request.state,
+                detail={"why": f"approvers must hold {request.approver_pool}"})
+        return VoteOutcome("not_in_pool", f"This request needs approvers from {request.approver_pool}.", request,
+                           decision)
+    return None
+
+
+def _record(session: Any, request: Request, *, user: str, approve: bool, reason: str,
+            policy_version: str) -> VoteOutcome | None:
+    """Store the vote; a VoteOutcome when it was already stored (it counts once)."""
+    already = session.exec(
+        select(Approval).where(Approval.request_id == request.id, Approval.approver == user)
+    ).first()
+    if already is not None and (approve or already.decision == "reject"):
+        return VoteOutcome("duplicate", f"You already {already.decision}d this request; it counts once.", request)
+    if already is not None:
+        # An approver may change their mind towards safety: approve, then reject.
+        already.decision, already.reason, already.created_at = "reject", reason, utcnow()
+        session.add(already)
+        return None
+    try:
+        with session.begin_nested():
+            session.add(Approval(request_id=request.id, approver=user, decision="approve" if approve else "reject",
+                                 reason=reason, policy_version=policy_version, created_at=utcnow()))
+    except IntegrityError:
+        return VoteOutcome("duplicate", "Your decision was already recorded; it counts once.", request)
+    return None
+
+
+def _count(session: Any, request: Request, *, user: str, decision: Any) -> VoteOutcome:
+    approvers = approvers_in(session, request.id)
+    tx.note(session, request.id, "approval", actor=user, state=request.state,
+            detail={"count": len(approvers), "needed": request.approvals_needed,
+                    "decision": decision_record(decision)})
+    if len(approvers) >= max(request.approvals_needed, 1):
+        moved = tx.move(session, request.id, State.APPROVED, actor=user, event="approved",
+                        detail={"approvers": approvers})
+        assert moved is not None
+        n.announce(session, moved)
+        return VoteOutcome("approved", f"You approved {moved.id}; it is being sent to RDS.", moved, decision)
+    if request.own_thread:
+        n.post(session, n.AnchorUpdate(), request_id=request.id, key=f"{request.id}:anchor:votes{len(approvers)}")
+    left = request.approvals_needed - len(approvers)
+    return VoteOutcome("counted", f"Your approval is counted; {left} more needed.", request, decision)
+
+
+def cancel(deps: Deps, request_id: str, *, user: str) -> CancelOutcome:
+    """The requester withdraws a request that has not reached RDS yet."""
+    with deps.db.session() as session:
+        request = tx.lock(session, request_id)
+        if request is None:
+            return CancelOutcome(False, f"There is no request {request_id[:64]}.")
+        if request.requester != user:
+            tx.note(session, request.id, "cancel_refused", actor=user, state=request.state,
+                    detail={"why": "only the requester can cancel"})
+            return CancelOutcome(False, "Only the requester can cancel a request.", request)
+        moved = tx.move(session, request.id, State.CANCELLED, actor=user, event="cancelled",
+                        sources={State.PENDING_APPROVAL, State.APPROVED})
+        if moved is None:
+            return CancelOutcome(False, f"{request.id} is already {_label(request.state)}; "
+                                        "it can no longer be cancelled.", request)
+        n.announce(session, moved)
+    deps.kick()
+    return CancelOutcome(True, f"{moved.id} is cancelled.", moved)
+
+
+def expire_due(deps: Deps) -> int:
+    """Expire approvals nobody answered in time; tell the requester."""
+    now = utcnow()
+    with deps.db.reader() as session:
+        due = list(session.exec(
+            select(Request.id).where(Request.state == State.PENDING_APPROVAL, Request.expires_at < now)  # type: ignore[operator]
+        ))
+    expired = 0
+    for request_id in due:
+        with deps.db.session() as session:
+            moved = tx.move(session, request_id, State.EXPIRED, actor="rdsbot", event="expired",
+                            sources={State.PENDING_APPROVAL}, detail={"ttl_s": deps.settings.approval_ttl_s})
+            if moved is not None:
+                n.announce(session, moved)
+                expired += 1
+    if expired:
+        deps.kick()
+    return expired
