@@ -17,6 +17,7 @@ from typing import Any
 from bot import crashpoints, metrics
 from bot.config import Settings
 from bot.policy import PolicyStore
+from bot.policy.arn import concrete_accounts
 from bot.rds.directory import RdsDirectory
 from bot.rds.gateway import RdsGateway, SdkGateway
 from bot.redact import register_secrets
@@ -131,6 +132,21 @@ def prepare_database(settings: Settings) -> Database:
     return db
 
 
+def _check_account(settings: Settings, policy: PolicyStore) -> None:
+    """A policy line naming an account never matches while request ARNs carry '*' — denies included."""
+    if settings.account_id != "*":
+        return
+    engine = policy.current()
+    named = concrete_accounts(rule.resource for rule in engine.rules)
+    if named:
+        pattern, account = named[0]
+        lines = sorted({rule.line for rule in engine.rules if rule.resource == pattern})
+        raise StartupError(
+            f"the policy names account {account} (policy.csv:{lines[0] if lines else '?'} {pattern}) but "
+            "RDSBOT_ACCOUNT_ID is unset ('*'), so that line would never match, denies included: "
+            f"set RDSBOT_ACCOUNT_ID={account} (or write the line with '*' for the account)")
+
+
 def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> Runtime:
     """Wire the whole bot for HTTP mode (Socket Mode reuses the same Bolt app)."""
     missing = settings.missing_for_serve()
@@ -143,6 +159,7 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
         rules = ApprovalRulesStore(settings.policy_dir)
     except Exception as error:  # noqa: BLE001 - any policy problem stops start-up with its message
         raise StartupError(f"cannot load the policy from {settings.policy_dir}: {error}") from error
+    _check_account(settings, policy)
     db = prepare_database(settings)
 
     from bot.slack.bolt_app import DeliveryGuard, build_bolt_app

@@ -9,7 +9,7 @@ progress); the machinery here and in :mod:`bot.workflow` does the rest.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -163,6 +163,7 @@ class Meta:
     progress_in_place: bool = False  # one progress reply edited in place (percentages)
     progress_of: str = ""  # what a progress status describes, when not the instance itself ("databases")
     exclusive: bool = False  # at most one active request per instance (backups)
+    optional_note: str = ""  # under the modal's "Optional." header: what leaving those fields empty means
 
     @classmethod
     def api(cls, name: str, api_action: str, **kwargs: Any) -> Meta:
@@ -256,14 +257,6 @@ class Operation(FormSpec):
             shown = labels.get(str(value), str(value)) if spec.options else str(value)
             rows.append((spec.label, shown))
         return rows
-
-
-def first_error_field(errors: Mapping[str, str], order: Sequence[FieldSpec]) -> str | None:
-    names = [s.name for s in order]
-    for name in names:
-        if name in errors:
-            return name
-    return next(iter(errors), None)
 
 
 def instance_unusable(error: RdsError, instance_id: str, region_id: str) -> FieldError:

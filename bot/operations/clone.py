@@ -59,7 +59,8 @@ class Clone(Operation):
     """Clone: new instance from a backup set or a point in time (approval always)."""
 
     meta = Meta.api("clone", "CloneDBInstance", title=_("Clone an RDS instance"), approval="always", client_token=True,
-                    reads=("rds:DescribeBackups", "rds:DescribeBackupPolicy"))
+                    reads=("rds:DescribeBackups", "rds:DescribeBackupPolicy"),
+                    optional_note=_("Leave empty to keep the source's value."))
     fields = (
         instance_field(_("Source instance"), _("The instance whose data is cloned. Type to search.")),
         FieldSpec("BackupId", _("Backup set"), FieldKind.BACKUP,

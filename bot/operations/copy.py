@@ -59,7 +59,8 @@ def parse_db_names(c: Checker, value: FormValue, renames: str | None) -> dict[st
                 c.fail("DbNames", "bad_json_map", "Not a valid JSON map: {error}.", error=error)
                 return None
             if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
-                c.fail("DbNames", "json_not_name_map", 'The JSON must map names to names, like {"erp": "erp_copy"}.')
+                c.fail("DbNames", "json_not_name_map", "The JSON must map names to names, like {example}.",
+                       example='{"erp": "erp_copy"}')
                 return None
             mapping = dict(data)
         else:

@@ -15,14 +15,16 @@ from datetime import UTC, datetime
 
 from bot.i18n import _
 from bot.operations.base import FieldError, FieldErrors, Form
-from bot.timeutil import API_SECONDS, parse_api, to_api
+from bot.timeutil import API_SECONDS, parse_api, to_api, utcnow
 
 INSTANCE_ID = re.compile(r"^[a-z][a-z0-9-]{2,63}$")
-ZONE_ID = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
-REGION_ID = re.compile(r"^[a-z]{2,}(-[a-z0-9]+){1,4}$")
 VPC_ID = re.compile(r"^vpc-[a-z0-9]{4,64}$")
 VSWITCH_ID = re.compile(r"^vsw-[a-z0-9]{4,64}$")
 DB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.$-]{0,63}$")
+# Places: a region (cn-shanghai) and a zone in one (cn-hangzhou-h) are named alike.
+_PLACE = r"[a-z]{2,}(-[a-z0-9]+)"
+REGION_ID = re.compile(rf"^{_PLACE}{{1,4}}$")
+ZONE_ID = re.compile(rf"^{_PLACE}+$")
 # Letters, digits, Chinese characters (漢字), underscore, hyphen; starts with a letter or 漢字.
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff"
 DESCRIPTION = re.compile(rf"^[A-Za-z{_CJK}][A-Za-z0-9{_CJK}_-]{{1,254}}$")
@@ -152,7 +154,7 @@ class Checker:
         if value is None:
             if required:
                 self.fail(name, "required_time", "{what} is required (UTC, like {example}).",
-                          what=what, example=to_api(now or datetime.now(UTC)))
+                          what=what, example=to_api(now or utcnow()))
             return None
         if re.fullmatch(r"\d{9,11}", value):
             # A datetimepicker sends epoch seconds.

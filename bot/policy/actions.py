@@ -2,7 +2,9 @@
 
 Action patterns are ``<service>:<name>`` where the service is literal (``rds`` or
 ``rdsbot``) and the name may hold ``*``; ``rds:*`` therefore never covers an
-``rdsbot:`` action. Actions compare case-insensitively, so a deny written
+``rdsbot:`` action. A bare ``*`` means every action, the bot's own included, as
+``"Action": "*"`` does in RAM (AdministratorAccess); lint points out where that
+hands out ``rdsbot:Approve`` or ``rdsbot:BreakGlass``. Actions compare case-insensitively, so a deny written
 ``rds:clonedbinstance`` can never silently miss ``rds:CloneDBInstance``; lint
 flags spellings that differ from the canonical ones.
 """
@@ -66,8 +68,15 @@ RAM_SCOPES: dict[str, ResourceScope] = {
 }
 
 
+EVERY_ACTION = "*"
+#: Bot actions whose grant to everyone-with-a-star deserves a second look.
+SENSITIVE_BOT_ACTIONS: tuple[str, ...] = ("rdsbot:Approve", "rdsbot:BreakGlass")
+
+
 def action_pattern_problem(pattern: str) -> str | None:
     """Why ``pattern`` is not a valid action pattern, or ``None`` when it is."""
+    if pattern == EVERY_ACTION:
+        return None
     if ":" not in pattern:
         return f"action {pattern!r} has no service prefix (like rds:CloneDBInstance)"
     found = _PATTERN.fullmatch(pattern)

@@ -8,6 +8,8 @@ characters, ``:`` and ``/`` included.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import re
 
 ARN_PREFIX = "acs:rds:"
@@ -90,6 +92,16 @@ def arn_pattern_problem(pattern: str) -> str | None:
     if not _ID_CHARS.fullmatch(instance):
         return f"resource {pattern!r}: bad instance id {instance!r}"
     return None
+
+
+def concrete_accounts(patterns: Iterable[str]) -> list[tuple[str, str]]:
+    """(pattern, account) for each full pattern that names one account (no ``*`` in it)."""
+    found = []
+    for pattern in patterns:
+        account = account_segment(pattern)
+        if account is not None and "*" not in account:
+            found.append((pattern, account))
+    return found
 
 
 def account_segment(pattern: str) -> str | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .actions import KNOWN_ACTIONS, canonical
+from .actions import KNOWN_ACTIONS, SENSITIVE_BOT_ACTIONS, canonical
 from .arn import account_segment
 from .casbin_model import load_model
 from .engine import MODEL_FILE, POLICY_FILE, read_text
@@ -90,6 +90,12 @@ def _actions(rules: list[Rule]) -> list[Finding]:
         elif "*" not in rule.action and canonical(rule.action) != rule.action:
             found.append(Finding("warning", "action-spelling", rule.path, rule.line,
                                  f"{rule.action} is spelled {canonical(rule.action)}"))
+        if rule.effect == "allow" and "*" in rule.action:
+            granted = [a for a in SENSITIVE_BOT_ACTIONS if wildcard_match(pattern, a.lower())]
+            if granted:
+                found.append(Finding("warning", "wildcard-grants-bot-power", rule.path, rule.line,
+                                     f"{rule.action} also grants {' and '.join(granted)}: name the actions "
+                                     "you mean, or confirm this subject may approve"))
     return found
 
 

@@ -12,6 +12,7 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.i18n import _
 from bot.slack import messages, modals
 from bot.slack.forms import form_values
 from bot.slack.ids import Block
@@ -41,25 +42,27 @@ class ApprovalButtons:
         request_id, user, channel = click(body)
         request = self.requests.get(request_id)
         if request is None:
-            tell(client, channel, user, f"There is no request {escape(request_id[:64])}.")
+            tell(client, channel, user, _("There is no request {request_id}.", request_id=escape(request_id[:64])))
             return
         if request.requester == user:
-            tell(client, channel, user, "You cannot reject your own request; use Cancel to withdraw it.")
+            tell(client, channel, user, _("You cannot reject your own request; use Cancel to withdraw it."))
             return
         if request.state != "pending_approval":
-            tell(client, channel, user, f"Request {request.id} is already {request.state.replace('_', ' ')}.")
+            tell(client, channel, user, _("Request {request_id} is already {state}.", request_id=request.id,
+                                          state=request.state.replace('_', ' ')))
             return
         if not may_decide(self.deps, request, user):
             outcome = decisions.vote(self.deps, request_id, user=user, approve=False)  # records the refusal, explains it
             tell(client, channel, user, vote_text(outcome))
             return
-        summary = (f"Reject *{request.id}* ({escape(request.operation)} `{escape(request.instance_id)}`) "
-                   f"by <@{request.requester}>?")
+        mention = f"<@{request.requester}>"
+        summary = _("Reject *{request_id}* ({operation} `{instance}`) by {requester}?", request_id=request.id,
+                    operation=escape(request.operation), instance=escape(request.instance_id), requester=mention)
         try:
             client.views_open(trigger_id=body.get("trigger_id"), view=modals.reject_modal(request.id, summary))
         except SlackApiError as error:
-            tell(client, channel, user, f":warning: I could not open the rejection form "
-                                        f"({escape(str(error.response.get('error')))}). Click Reject again.")
+            tell(client, channel, user, ":warning: " + _("I could not open the rejection form ({error}). Click Reject again.",
+                                                         error=escape(str(error.response.get('error')))))
 
     def submit_reason(self, ack: Ack, body: dict[str, Any]) -> None:
         view = body.get("view") or {}
@@ -67,10 +70,10 @@ class ApprovalButtons:
         request_id = str(metadata(view).get("request_id") or "")[:64]
         reason = str(form_values(view).get(Block.REASON) or "").strip()
         if not reason:
-            ack(response_action="errors", errors={Block.REASON: "Say why, so the requester can act on it."})
+            ack(response_action="errors", errors={Block.REASON: _("Say why, so the requester can act on it.")})
             return
         outcome = decisions.vote(self.deps, request_id, user=user, approve=False, reason=reason[:3000])
-        ack(response_action="update", view=modals.message_modal("Reject request", vote_text(outcome)))
+        ack(response_action="update", view=modals.message_modal(_("Reject request"), vote_text(outcome)))
 
     def cancel(self, body: dict[str, Any], client: WebClient) -> None:
         request_id, user, channel = click(body)

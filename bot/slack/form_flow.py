@@ -16,12 +16,13 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.i18n import _
 from bot.operations.base import FieldErrors, Operation
 from bot.slack import messages, modals
 from bot.slack.forms import errors_for, form_values
 from bot.slack.listing import BackupListing
 from bot.slack.modal_open import spec_of_view
-from bot.slack.replies import CHANNEL_ID, acting_user, metadata, tell
+from bot.slack.replies import CHANNEL_ID, acting_user, answer_late, metadata, tell
 from bot.workflow import intake
 from bot.workflow.deps import Deps
 from bot.workflow.outcomes import Denied, Submitted
@@ -44,7 +45,7 @@ class FormFlow:
         spec = spec_of_view(view)
         user = acting_user(body) or ""
         if spec is None:
-            ack(response_action="update", view=modals.message_modal("Not available", "This operation is not available."))
+            ack(response_action="update", view=modals.message_modal(_("Not available"), _("This operation is not available.")))
             return
         channel = str(metadata(view).get("channel") or "")
         channel = channel if CHANNEL_ID.match(channel) else ""
@@ -61,34 +62,32 @@ class FormFlow:
             ack(response_action="errors", errors=errors_for(view, errors.errors))
             return
         except FutureTimeout:
-            ack(response_action="update", view=modals.message_modal(spec.title, ":hourglass: Checking with RDS…"))
+            ack(response_action="update", view=modals.message_modal(spec.title, ":hourglass: " + _("Checking with RDS…")))
             future.add_done_callback(lambda f: self._finish_late(client, view, spec, user, channel, f))
             return
         except Exception:  # noqa: BLE001 - the user must get an answer whatever broke
             log.exception("submission failed", extra={"operation": spec.name, "user": user})
-            ack(response_action="update", view=modals.message_modal(spec.title, ":warning: Something went wrong on "
-                                                                    "the bot's side; nothing was sent to RDS. Try again."))
+            ack(response_action="update", view=modals.message_modal(spec.title, ":warning: " + _(
+                "Something went wrong on the bot's side; nothing was sent to RDS. Try again.")))
             return
         ack(response_action="update", view=self._result_view(spec, outcome))
         self._tell_denied(client, spec, user, channel, outcome)
 
     def _finish_late(self, client: WebClient, view: dict[str, Any], op: Operation, user: str, channel: str,
                      future: Any) -> None:
-        try:
-            outcome = future.result()
-        except FieldErrors as errors:
+        def done(outcome: Submitted | Denied) -> None:
+            self._update_view(client, view, self._result_view(op, outcome))
+            self._tell_denied(client, op, user, channel, outcome)
+
+        def invalid(errors: FieldErrors) -> None:
             values = form_values(view)
             again = modals.operation_modal(op, initial={k: v for k, v in values.items() if isinstance(v, str)},
                                            metadata=metadata(view), notes=modals.error_notes(errors.errors))
             self._update_view(client, view, again)
-            return
-        except Exception:  # noqa: BLE001 - the user must get an answer whatever broke
-            log.exception("late submission failed", extra={"operation": op.name, "user": user})
-            self._update_view(client, view, modals.message_modal(op.title, ":warning: Something went wrong; "
-                                                                           "nothing was sent to RDS."))
-            return
-        self._update_view(client, view, self._result_view(op, outcome))
-        self._tell_denied(client, op, user, channel, outcome)
+
+        answer_late(future, done=done, invalid=invalid, what=op.name,
+                    broken=lambda: self._update_view(client, view, modals.message_modal(op.title, ":warning: " + _(
+                        "Something went wrong; nothing was sent to RDS."))))
 
     @staticmethod
     def _update_view(client: WebClient, view: dict[str, Any], new: dict[str, Any]) -> None:
@@ -100,7 +99,7 @@ class FormFlow:
     def _result_view(self, op: Operation, outcome: Submitted | Denied) -> dict[str, Any]:
         if isinstance(outcome, Denied):
             rid = outcome.request.id if outcome.request else None
-            return modals.message_modal("Not allowed", messages.denied(op, outcome.decision, rid))
+            return modals.message_modal(_("Not allowed"), messages.denied(op, outcome.decision, rid))
         return modals.message_modal(op.title, messages.submitted(outcome.request, op, self.deps.settings.approval_channel))
 
     @staticmethod

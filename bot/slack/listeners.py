@@ -15,6 +15,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot import operations
+from bot.i18n import _
 from bot.operations.rules import INSTANCE_ID
 from bot.slack import messages
 from bot.slack.approval_buttons import ApprovalButtons
@@ -69,7 +70,7 @@ class Listeners:
         command = parse(body.get("text"))
         user = acting_user(body) or ""
         if command.name == "help":
-            prefix = f"I don't know `{escape(command.unknown)}`.\n" if command.unknown else ""
+            prefix = _("I don't know `{command}`.", command=escape(command.unknown)) + "\n" if command.unknown else ""
             ack(text=prefix + messages.HELP)
         elif command.name == "status":
             ack(text=self._status_text(user, command.first))
@@ -88,7 +89,8 @@ class Listeners:
             instance = command.first if command.first and INSTANCE_ID.match(command.first) else None
             notes = []
             if command.first and instance is None:
-                notes.append(f":warning: `{escape(command.first[:64])}` is not an instance ID; pick the instance below.")
+                notes.append(":warning: " + _("`{instance}` is not an instance ID; pick the instance below.",
+                                              instance=escape(command.first[:64])))
             self.opener.open(op, body=body, client=client, respond=respond, initial={"DBInstanceId": instance},
                              notes=notes)
 
@@ -96,9 +98,9 @@ class Listeners:
         if not request_id:
             return messages.status_list(self.requests.recent(user))
         if not REQUEST_ID.match(request_id):
-            return f"`{escape(request_id[:64])}` is not a request ID (like clone-20261129-9f3a1c2b)."
+            return _("`{request_id}` is not a request ID (like clone-20261129-9f3a1c2b).", request_id=escape(request_id[:64]))
         timeline = self.requests.timeline(request_id)
         # Unknown and not-yours look the same, so IDs cannot be probed.
         if timeline is None or not may_view(self.deps, timeline.request, user):
-            return f"No request {escape(request_id)} that you can see."
+            return _("No request {request_id} that you can see.", request_id=escape(request_id))
         return messages.timeline(timeline.request, timeline.events)

@@ -17,13 +17,14 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot import operations
+from bot.i18n import _
 from bot.operations.base import FieldErrors
 from bot.operations.rules import INSTANCE_ID
 from bot.slack import messages
 from bot.slack.blocks import Message, section
 from bot.slack.forms import errors_for
 from bot.slack.modal_open import ModalOpener
-from bot.slack.replies import acting_user, block_id_of, click, tell
+from bot.slack.replies import acting_user, answer_late, block_id_of, click, tell
 from bot.slack.text import escape
 from bot.workflow.deps import Deps
 from bot.workflow.outcomes import Denied, Listing
@@ -45,7 +46,7 @@ class BackupListing:
     def command(self, body: dict[str, Any], client: WebClient, respond: Respond, instance: str | None) -> None:
         user = acting_user(body) or ""
         if instance is None or not INSTANCE_ID.match(instance):
-            notes = [f":warning: `{escape(instance[:64])}` is not an instance ID."] if instance else []
+            notes = [":warning: " + _("`{instance}` is not an instance ID.", instance=escape(instance[:64]))] if instance else []
             self.opener.open(operations.LISTING, body=body, client=client, respond=respond, notes=notes)
             return
         try:
@@ -71,22 +72,25 @@ class BackupListing:
             return
         except Exception:  # noqa: BLE001 - the user must get an answer whatever broke
             log.exception("listing failed", extra={"user": user})
-            ack(response_action="errors", errors={"DBInstanceId": "Something went wrong on the bot's side; try again."})
+            ack(response_action="errors", errors={"DBInstanceId": _("Something went wrong on the bot's side; try again.")})
             return
         ack(response_action="clear")
         message = self._render(result)
         tell(client, channel, user, message.text, blocks=message.blocks)
 
     def _post_late(self, client: WebClient, channel: str, user: str, future: Any) -> None:
-        try:
-            message = self._render(future.result())
-        except FieldErrors as errors:
-            tell(client, channel, user, ":warning: " + escape(" ".join(errors.errors.values())))
-            return
-        tell(client, channel, user, message.text, blocks=message.blocks)
+        def done(result: Listing | Denied) -> None:
+            message = self._render(result)
+            tell(client, channel, user, message.text, blocks=message.blocks)
+
+        answer_late(future, done=done, what="listing",
+                    invalid=lambda errors: tell(client, channel, user,
+                                                ":warning: " + escape(" ".join(errors.errors.values()))),
+                    broken=lambda: tell(client, channel, user,
+                                        ":warning: " + _("Something went wrong on the bot's side; try again.")))
 
     def page(self, body: dict[str, Any], respond: Respond) -> None:
-        pointer, user, _ = click(body)
+        pointer, user, _channel = click(body)
         try:
             result = list_backups(self.deps, user=user, pointer=pointer)
         except FieldErrors as errors:
@@ -102,7 +106,7 @@ class BackupListing:
         parts = block_id_of(body).split("|")
         instance = parts[1] if len(parts) > 1 and INSTANCE_ID.match(parts[1]) else None
         if not re.fullmatch(r"[0-9]{1,18}", backup_id):
-            tell(client, channel, user, "That is not a cross-region backup set.")
+            tell(client, channel, user, _("That is not a cross-region backup set."))
             return
         restore = operations.require("restore")
         self.opener.open(restore, body=body, client=client, respond=respond,
@@ -111,7 +115,7 @@ class BackupListing:
     @staticmethod
     def _render(result: Listing | Denied) -> Message:
         if isinstance(result, Denied):
-            text = f":lock: You may not list these backups.\n{messages.decision_text(result.decision)}"
+            text = ":lock: " + _("You may not list these backups.") + f"\n{messages.decision_text(result.decision)}"
             return Message(text=text, blocks=[section(text)])
         return messages.listing(result)
 

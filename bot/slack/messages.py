@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.i18n import _
 from bot.operations.base import Operation
 from bot.policy import Decision
 from bot.rds.directory import CrossRegionBackup
@@ -32,19 +33,26 @@ def code(text: str) -> str:
 
 def decision_text(decision: Decision) -> str:
     """A policy decision for Slack: action, resource, the deciding rule, the version."""
-    who = user(decision.subject)
-    head = (f"{who} may {'' if decision.allowed else 'not '}{code(decision.action)} on {code(decision.resource)}")
-    if decision.rule is None:
-        why = "No rule allows it."
-        if decision.needs_tags is not None:
-            why += (f" {code(_where(decision.needs_tags))} would, but the instance's tags could not be read.")
+    who, action, resource = user(decision.subject), code(decision.action), code(decision.resource)
+    if decision.allowed:
+        head = _("{who} may {action} on {resource}", who=who, action=action, resource=resource)
     else:
-        verb = "Allowed" if decision.allowed else "Explicitly denied"
-        via = f" via {code(decision.via)}" if decision.via else ""
-        why = f"{verb} by {code(_where(decision.rule))}{via}."
+        head = _("{who} may not {action} on {resource}", who=who, action=action, resource=resource)
+    if decision.rule is None:
+        why = _("No rule allows it.")
+        if decision.needs_tags is not None:
+            why += " " + _("{rule} would, but the instance's tags could not be read.",
+                           rule=code(_where(decision.needs_tags)))
+    else:
+        rule, via = code(_where(decision.rule)), code(decision.via) if decision.via else ""
+        if decision.allowed:
+            why = _("Allowed by {rule} via {via}.", rule=rule, via=via) if via else _("Allowed by {rule}.", rule=rule)
+        else:
+            why = (_("Explicitly denied by {rule} via {via}.", rule=rule, via=via) if via
+                   else _("Explicitly denied by {rule}.", rule=rule))
         if decision.tags_assumed:
-            why += " The instance's tags are unknown, so this tag-conditioned deny applies."
-    return f"{head}. {why} · policy {code(decision.policy_version)}"
+            why += " " + _("The instance's tags are unknown, so this tag-conditioned deny applies.")
+    return _("{head}. {why} · policy {version}", head=head, why=why, version=code(decision.policy_version))
 
 
 def _where(rule: Any) -> str:
@@ -52,29 +60,40 @@ def _where(rule: Any) -> str:
 
 
 def denied(op: Operation, decision: Decision, request_id: str | None = None) -> str:
-    rid = f" (recorded as {request_id})" if request_id else ""
-    return f":lock: You are not allowed to {op.verb} this instance{rid}.\n{decision_text(decision)}"
+    if request_id:
+        sentence = _("You are not allowed to {verb} this instance (recorded as {request_id}).",
+                     verb=op.verb, request_id=request_id)
+    else:
+        sentence = _("You are not allowed to {verb} this instance.", verb=op.verb)
+    return f":lock: {sentence}\n{decision_text(decision)}"
 
 
 def submitted(request: Request, op: Operation, approval_channel: str | None) -> str:
     if State(request.state) is State.PENDING_APPROVAL:
-        where = f" in <#{approval_channel}>" if approval_channel else ""
+        link = f"<#{approval_channel}>" if approval_channel else ""
+        where = _(" in {channel}", channel=link) if link else ""
         needed = max(request.approvals_needed, 1)
-        return (f":hourglass_flowing_sand: Request *{request.id}* is waiting for {needed} approval"
-                f"{'s' if needed > 1 else ''}{where}. Progress will be posted in its thread, "
-                "and I'll message you when it ends.")
-    return f":rocket: Request *{request.id}* is on its way to RDS. Progress follows in a thread."
+        if needed > 1:
+            waiting = _("Request *{request_id}* is waiting for {needed} approvals{where}.",
+                        request_id=request.id, needed=needed, where=where)
+        else:
+            waiting = _("Request *{request_id}* is waiting for {needed} approval{where}.",
+                        request_id=request.id, needed=needed, where=where)
+        return (f":hourglass_flowing_sand: {waiting} "
+                + _("Progress will be posted in its thread, and I'll message you when it ends."))
+    return ":rocket: " + _("Request *{request_id}* is on its way to RDS. Progress follows in a thread.",
+                           request_id=request.id)
 
 
 def status_list(requests: Sequence[Request]) -> str:
     if not requests:
-        return "You have no requests yet. Try `/rds help`."
-    lines = ["*Your recent requests*"]
+        return _("You have no requests yet. Try `/rds help`.")
+    lines = [_("*Your recent requests*")]
     for r in requests:
         state = State(r.state)
         lines.append(f"{EMOJI[state]} `{r.id}` · {r.operation} `{escape(r.instance_id)}` · {LABELS[state]} · "
                      f"{human_time(r.created_at)}")
-    lines.append("`/rds status <request-id>` shows one request's timeline.")
+    lines.append(_("`/rds status <request-id>` shows one request's timeline."))
     return "\n".join(lines)
 
 
@@ -91,11 +110,13 @@ def timeline(request: Request, events: Sequence[AuditEvent]) -> str:
             extra = f" · {escape(str(detail.get('code')))}"
         elif "decision" in detail and isinstance(detail["decision"], dict):
             extra = f" · {escape(str(detail['decision'].get('explanation', '')))[:300]}"
-        lines.append(f"• {human_time(event.ts)} · *{escape(event.event)}* by {actor}{extra}")
+        lines.append(_("• {when} · *{event}* by {actor}{extra}", when=human_time(event.ts), event=escape(event.event),
+                       actor=actor, extra=extra))
     return "\n".join(lines)[:3900]
 
 
-HELP = """*rdsbot* runs ApsaraDB RDS operations from Slack, behind policy and approval.
+# Wrapped once at import: per-user languages will need it translated lazily, per reader.
+HELP = _("""*rdsbot* runs ApsaraDB RDS operations from Slack, behind policy and approval.
 • `/rds clone [instance-id]` — clone an instance from a backup set or a point in time (needs approval)
 • `/rds copy [instance-id]` — copy SQL Server databases to another instance (needs approval)
 • `/rds restore [instance-id]` — restore databases/tables from a cross-region backup (needs approval)
@@ -103,40 +124,49 @@ HELP = """*rdsbot* runs ApsaraDB RDS operations from Slack, behind policy and ap
 • `/rds backups [instance-id]` — list cross-region backup sets (last 7 days by default)
 • `/rds remind <instance-id> daily 09:00 [tz]` — backup reminders (also `weekly`, `cron`, `in 10 minutes`, `list`, `delete`)
 • `/rds status [request-id]` — your recent requests, or one request's timeline
-Every request is checked against the policy; approvals happen in the approvals channel."""
+Every request is checked against the policy; approvals happen in the approvals channel.""")
 
 
 def cross_backup_label(backup: CrossRegionBackup) -> str:
     when = human_time(backup.consistent or backup.end) if (backup.consistent or backup.end) else "?"
-    kind = f"{'Logical' if backup.method == 'L' else 'Physical'} {'full' if backup.type == 'F' else 'incremental'}"
-    return f"{backup.id} · {when} · {kind} · {human_bytes(backup.size)}"
+    return f"{backup.id} · {when} · {set_kind(backup.method, backup.type)} · {human_bytes(backup.size)}"
+
+
+def set_kind(method: str, backup_type: str) -> str:
+    """A backup set's method and type ("Logical full"...), one whole phrase per combination."""
+    if method == "L":
+        return _("Logical full") if backup_type == "F" else _("Logical incremental")
+    return _("Physical full") if backup_type == "F" else _("Physical incremental")
 
 
 def listing(result: Listing) -> Message:
     """A page of cross-region backup sets with page buttons and "Restore from this"."""
     q, page = result.query, result.page
     blocks: Blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"Cross-region backups of {q.instance_id}"[:150]}},
+        {"type": "header", "text": {"type": "plain_text",
+                                    "text": _("Cross-region backups of {instance}", instance=q.instance_id)[:150]}},
         context(f"{human_time(q.start)} → {human_time(q.end)}",
-                 f"stored in {escape(q.region)}" if q.region else "all regions",
-                 f"page {page.page} of {page.pages} · {page.total} sets"),
+                 _("stored in {region}", region=escape(q.region)) if q.region else _("all regions"),
+                 _("page {page} of {pages} · {total} sets", page=page.page, pages=page.pages, total=page.total)),
     ]
     if not page.items:
-        blocks.append(section("No cross-region backup sets in this window."))
+        blocks.append(section(_("No cross-region backup sets in this window.")))
     with_buttons = len(page.items) <= MAX_BUTTON_ROWS
     lines = []
     for item in page.items:
-        status = ":x: *failed*" if item.failed else ":white_check_mark: ok"
-        scope = "databases" if item.scale == 1 else "instance"
+        status = ":x: " + _("*failed*") if item.failed else ":white_check_mark: " + _("ok")
+        scope = _("databases") if item.scale == 1 else _("instance")
         regions = ", ".join(item.restore_regions) or "?"
-        line = (f"*{item.id}* · {escape(item.region)} · data as of {human_time(item.consistent or item.end) if (item.consistent or item.end) else '?'}"
-                f" · {'Logical' if item.method == 'L' else 'Physical'} {'full' if item.type == 'F' else 'incremental'}"
-                f" · {scope} · {human_bytes(item.size)} · {status} · restorable in {escape(regions)}")
+        line = _("*{id}* · {region} · data as of {when} · {kind} · {scope} · {size} · {status} · restorable in {regions}",
+                 id=item.id, region=escape(item.region),
+                 when=human_time(item.consistent or item.end) if (item.consistent or item.end) else "?",
+                 kind=set_kind(item.method, item.type), scope=scope, size=human_bytes(item.size), status=status,
+                 regions=escape(regions))
         if with_buttons:
             block = section(line, block_id=f"xrb|{q.instance_id}|{item.id}")
             if not item.failed and item.method != "L":  # logical sets cannot restore databases
                 block["accessory"] = {"type": "button", "action_id": Action.RESTORE_FROM_BACKUP, "value": str(item.id),
-                                      "text": {"type": "plain_text", "text": "Restore from this"}}
+                                      "text": {"type": "plain_text", "text": _("Restore from this")}}
             blocks.append(block)
         else:
             lines.append(line)
@@ -147,29 +177,31 @@ def listing(result: Listing) -> Message:
         if usable:
             blocks.append({"type": "actions", "block_id": f"xrb|{q.instance_id}", "elements": [{
                 "type": "static_select", "action_id": Action.RESTORE_FROM_BACKUP,
-                "placeholder": {"type": "plain_text", "text": "Restore from…"},
+                "placeholder": {"type": "plain_text", "text": _("Restore from…")},
                 "options": [{"text": {"type": "plain_text", "text": cross_backup_label(i)[:75]}, "value": str(i.id)}
                             for i in usable],
             }]})
     nav = []
     if page.page > 1:
-        nav.append({"type": "button", "action_id": Action.PAGE_PREV, "text": {"type": "plain_text", "text": "← Previous"},
+        nav.append({"type": "button", "action_id": Action.PAGE_PREV, "text": {"type": "plain_text", "text": _("← Previous")},
                     "value": q.model_copy(update={"page": page.page - 1}).pointer()})
     if page.page < page.pages:
-        nav.append({"type": "button", "action_id": Action.PAGE_NEXT, "text": {"type": "plain_text", "text": "Next →"},
+        nav.append({"type": "button", "action_id": Action.PAGE_NEXT, "text": {"type": "plain_text", "text": _("Next →")},
                     "value": q.model_copy(update={"page": page.page + 1}).pointer()})
     if nav:
         blocks.append({"type": "actions", "block_id": "pages", "elements": nav})
-    text = f"{page.total} cross-region backup sets of {q.instance_id} (page {page.page} of {page.pages})"
+    text = _("{total} cross-region backup sets of {instance} (page {page} of {pages})", total=page.total,
+             instance=q.instance_id, page=page.page, pages=page.pages)
     return Message(text=text, blocks=blocks)
 
 
 def reminder_list(reminders: Sequence[Reminder]) -> str:
     if not reminders:
-        return "No backup reminders in this channel. " + "`/rds remind <instance-id> daily 09:00`"
-    lines = ["*Backup reminders in this channel*"]
+        return _("No backup reminders in this channel. `/rds remind <instance-id> daily 09:00`")
+    lines = [_("*Backup reminders in this channel*")]
     for r in reminders:
-        when = human_time(r.next_run_at) if r.next_run_at else "done"
-        lines.append(f"• `{r.id}` · `{escape(r.instance_id)}` · {escape(r.schedule)} ({escape(r.timezone)}) · "
-                     f"next {when} · by {user(r.created_by)}")
+        when = human_time(r.next_run_at) if r.next_run_at else _("done")
+        lines.append(_("• `{id}` · `{instance}` · {schedule} ({timezone}) · next {when} · by {creator}", id=r.id,
+                       instance=escape(r.instance_id), schedule=escape(r.schedule), timezone=escape(r.timezone),
+                       when=when, creator=user(r.created_by)))
     return "\n".join(lines)

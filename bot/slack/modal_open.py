@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import operations
+from bot.i18n import _
 from bot.operations.base import FormSpec
 from bot.operations.rules import INSTANCE_ID
 from bot.rds.errors import RdsError
@@ -47,10 +48,12 @@ class ModalOpener:
         except SlackApiError as error:
             code = error.response.get("error")
             if code in {"expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id"}:
-                respond(text=":hourglass: Slack's window for opening the form passed before I could open it. "
-                             f"Please run `/rds {spec.name}` again.", response_type="ephemeral")
+                respond(text=":hourglass: " + _("Slack's window for opening the form passed before I could open it. "
+                                                "Please run `/rds {operation}` again.", operation=spec.name),
+                        response_type="ephemeral")
             else:
-                respond(text=f":warning: I could not open the form ({escape(str(code))}).", response_type="ephemeral")
+                respond(text=":warning: " + _("I could not open the form ({error}).", error=escape(str(code))),
+                        response_type="ephemeral")
             return
         if instance:
             self.show_source(client, opened["view"], instance, acting_user(body) or "", spec)
@@ -73,15 +76,18 @@ class ModalOpener:
         except RdsError as error:
             lines = [f":warning: {escape(error.plain())}"]
         else:
-            lines = [f"*{escape(info.id)}* · {escape(info.engine)} {escape(info.engine_version)} · "
-                     f"{escape(info.category)} · {escape(info.instance_class)} · {info.storage_gb or '?'} GB "
-                     f"{escape(info.storage_type)} · {escape(info.zone_id)} · {escape(info.status)}"]
+            lines = [_("*{instance}* · {engine} {version} · {category} · {instance_class} · {storage_gb} GB "
+                       "{storage_type} · {zone} · {status}", instance=escape(info.id), engine=escape(info.engine),
+                       version=escape(info.engine_version), category=escape(info.category),
+                       instance_class=escape(info.instance_class), storage_gb=info.storage_gb or '?',
+                       storage_type=escape(info.storage_type), zone=escape(info.zone_id), status=escape(info.status))]
             if info.tags:
-                lines.append("tags: " + escape(", ".join(f"{k}={v}" for k, v in sorted(info.tags.items()))))
+                tags = escape(", ".join(f"{k}={v}" for k, v in sorted(info.tags.items())))
+                lines.append(_("tags: {tags}", tags=tags))
             retention = directory.retention_days(instance_id)
             if retention:
-                lines.append(f"backups kept {retention} days · earliest point ≈ "
-                             f"{human_time(utcnow() - timedelta(days=retention))}")
+                lines.append(_("backups kept {days} days · earliest point ≈ {earliest}", days=retention,
+                               earliest=human_time(utcnow() - timedelta(days=retention))))
             decision = decide(self.deps, user, spec.ram_action, resource_of(self.deps, info), info.tags)
             if not decision.allowed:
                 lines.append(f":lock: {messages.decision_text(decision)}")

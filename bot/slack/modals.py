@@ -1,4 +1,4 @@
-"""Modal views, built from an operation's field list (no per-operation layouts).
+"""Modal views, built from an operation's field list and its metadata (no per-operation code here).
 
 The first view needs nothing from RDS, so it opens within the slash command's
 three seconds; pickers fill themselves through external selects.
@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.i18n import _
 from bot.operations.base import FieldKind, FieldSpec, FormSpec, Operation
 from bot.slack.ids import Block, Callback
 from bot.slack.text import escape, plain
@@ -90,19 +91,18 @@ def operation_modal(
             blocks.append({
                 "type": "context",
                 "block_id": "optional_header",
-                "elements": [{"type": "mrkdwn", "text": "*Optional.* Leave empty to keep the source's value."
-                              if op.name == "clone" else "*Optional.*"}],
+                "elements": [{"type": "mrkdwn", "text": f"{_('*Optional.*')} {op.meta.optional_note}".strip()}],
             })
         # Choosing the main instance shows its facts under the picker.
         dispatch = spec.name == "DBInstanceId"
         blocks.append(input_block(spec, initial.get(spec.name), dispatch=dispatch))
-    submit = "Request approval" if op.needs_approval else ("Run" if isinstance(op, Operation) else "List")
+    submit = _("Request approval") if op.needs_approval else (_("Run") if isinstance(op, Operation) else _("List"))
     return {
         "type": "modal",
         "callback_id": Callback.for_operation(op.name),
         "title": _text(op.title[:24]),
         "submit": _text(submit),
-        "close": _text("Cancel"),
+        "close": _text(_("Cancel")),
         "private_metadata": json.dumps(dict(metadata or {}))[:3000],
         "blocks": blocks,
     }
@@ -127,7 +127,7 @@ def message_modal(title: str, text: str, *, callback_id: str = "rds_notice") -> 
         "type": "modal",
         "callback_id": callback_id,
         "title": _text(title[:24]),
-        "close": _text("Close"),
+        "close": _text(_("Close")),
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}],
     }
 
@@ -137,18 +137,18 @@ def reject_modal(request_id: str, summary: str) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": Callback.REJECT,
-        "title": _text("Reject request"),
-        "submit": _text("Reject"),
-        "close": _text("Back"),
+        "title": _text(_("Reject request")),
+        "submit": _text(_("Reject")),
+        "close": _text(_("Back")),
         "private_metadata": json.dumps({"request_id": request_id}),
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": summary[:2900]}},
             {
                 "type": "input",
                 "block_id": Block.REASON,
-                "label": _text("Why reject it?"),
+                "label": _text(_("Why reject it?")),
                 "element": {"type": "plain_text_input", "action_id": Block.REASON, "multiline": True, "max_length": 3000},
-                "hint": _text("The requester sees this."),
+                "hint": _text(_("The requester sees this.")),
             },
         ],
     }

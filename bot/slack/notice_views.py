@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from bot.i18n import _
 from bot.operations.base import Operation
 from bot.rds.errors import RdsError
 from bot.store.models import Request
@@ -74,7 +75,8 @@ def _need(facts: Facts) -> tuple[Request, Operation]:
 def headline(request: Request, op: Operation) -> str:
     tags = ", ".join(f"{k}={v}" for k, v in sorted((request.tags or {}).items()))
     tag_text = f" ({escape(tags)})" if tags else ""
-    return f"{user(request.requester)} wants to *{op.verb}* `{escape(request.instance_id)}`{tag_text}"
+    return _("{requester} wants to *{verb}* `{instance}`{tags}", requester=user(request.requester), verb=op.verb,
+             instance=escape(request.instance_id), tags=tag_text)
 
 
 @renders(n.Anchor, n.AnchorUpdate)
@@ -91,38 +93,43 @@ def anchor(_notice: n.Notice, facts: Facts) -> Message:
         *fields(op.summary(request.params)),
     ]
     if request.reason:
-        blocks.append(section(f"*Reason*\n{quote(request.reason)}", block_id=Block.REASON))
-    status = f"*Status:* {LABELS[state]}"
+        blocks.append(section(_("*Reason*\n{reason}", reason=quote(request.reason)), block_id=Block.REASON))
+    status = _("*Status:* {state}", state=LABELS[state])
     if state is State.PENDING_APPROVAL:
         needed = max(request.approvals_needed, 1)
-        pool = f" from {escape(request.approver_pool)}" if request.approver_pool else ""
-        status += f" · {len(approvers)}/{needed} approvals{pool}"
+        if request.approver_pool:
+            status += " · " + _("{have}/{needed} approvals from {pool}", have=len(approvers), needed=needed,
+                                pool=escape(request.approver_pool))
+        else:
+            status += " · " + _("{have}/{needed} approvals", have=len(approvers), needed=needed)
         if request.expires_at:
-            status += f" · expires {human_time(request.expires_at)}"
+            status += " · " + _("expires {when}", when=human_time(request.expires_at))
     if approvers:
-        status += f" · approved by {', '.join(user(a) for a in approvers)}"
+        status += " · " + _("approved by {approvers}", approvers=", ".join(user(a) for a in approvers))
     if rejecter:
-        status += f" · rejected by {user(rejecter)}"
-    blocks.append(context(status, f"policy {escape(request.policy_version)}"))
+        status += " · " + _("rejected by {rejecter}", rejecter=user(rejecter))
+    blocks.append(context(status, _("policy {version}", version=escape(request.policy_version))))
     if reject_reason:
-        blocks.append(section(f"*Why it was rejected*\n{quote(reject_reason)}"))
+        blocks.append(section(_("*Why it was rejected*\n{reason}", reason=quote(reject_reason))))
     if state is State.PENDING_APPROVAL:
         blocks.append({
             "type": "actions",
             "block_id": Block.ACTIONS,
             "elements": [
                 {"type": "button", "action_id": Action.APPROVE, "style": "primary", "value": request.id,
-                 "text": {"type": "plain_text", "text": "Approve"}},
+                 "text": {"type": "plain_text", "text": _("Approve")}},
                 {"type": "button", "action_id": Action.REJECT, "style": "danger", "value": request.id,
-                 "text": {"type": "plain_text", "text": "Reject"}},
+                 "text": {"type": "plain_text", "text": _("Reject")}},
                 {"type": "button", "action_id": Action.CANCEL, "value": request.id,
-                 "text": {"type": "plain_text", "text": "Cancel (requester)"}},
+                 "text": {"type": "plain_text", "text": _("Cancel (requester)")}},
             ],
         })
     decided = _decided_line(request)
     if decided:
         blocks.append(context(decided))
-    text = f"{op.title} {request.id} by <@{request.requester}>: {LABELS[state]}"
+    mention = f"<@{request.requester}>"
+    text = _("{title} {request_id} by {requester}: {state}", title=op.title, request_id=request.id,
+             requester=mention, state=LABELS[state])
     return Message(text=text, blocks=blocks, metadata=update_metadata(request))
 
 
@@ -130,11 +137,11 @@ def _decided_line(request: Request) -> str:
     state = State(request.state)
     when = human_time(request.updated_at) if request.updated_at else ""
     lines = {
-        State.EXPIRED: f":alarm_clock: Nobody answered in time; expired {when}.",
-        State.CANCELLED: f":heavy_multiplication_x: Cancelled by the requester {when}.",
-        State.REJECTED: f":no_entry: Rejected {when}.",
-        State.SUCCEEDED: f":large_green_circle: Finished {when}; details in the thread.",
-        State.FAILED: f":red_circle: Failed {when}; details in the thread.",
+        State.EXPIRED: ":alarm_clock: " + _("Nobody answered in time; expired {when}.", when=when),
+        State.CANCELLED: ":heavy_multiplication_x: " + _("Cancelled by the requester {when}.", when=when),
+        State.REJECTED: ":no_entry: " + _("Rejected {when}.", when=when),
+        State.SUCCEEDED: ":large_green_circle: " + _("Finished {when}; details in the thread.", when=when),
+        State.FAILED: ":red_circle: " + _("Failed {when}; details in the thread.", when=when),
     }
     return lines.get(state, "")
 
@@ -144,8 +151,8 @@ def started(_notice: n.Started, facts: Facts) -> Message:
     request, op = _need(facts)
     made = {k: v for k, v in (request.result or {}).items() if k not in {"ApiRequestId"} and v}
     what = ", ".join(f"{k} `{escape(str(v))}`" for k, v in made.items())
-    text = f":outbox_tray: Sent to RDS ({op.api_action}). {what}".strip()
-    text += "\nI'll reply here when its status changes."
+    text = (":outbox_tray: " + _("Sent to RDS ({action}). {made}", action=op.api_action, made=what)).strip()
+    text += "\n" + _("I'll reply here when its status changes.")
     return Message(text=text, blocks=[section(text)], metadata=update_metadata(request))
 
 
@@ -156,9 +163,11 @@ def progress(notice: n.ProgressReply | n.ProgressEdit, facts: Facts) -> Message:
     pct = f" · {percent}%" if percent is not None else ""
     target = (request.result or {}).get("DBInstanceId") or request.instance_id
     if op.progress_of:
-        text = f":gear: {op.progress_of} on `{escape(str(target))}`: *{escape(status)}*{pct}"
+        text = ":gear: " + _("{what} on `{target}`: *{status}*{percent}", what=op.progress_of,
+                             target=escape(str(target)), status=escape(status), percent=pct)
     else:
-        text = f":gear: `{escape(str(target))}` is *{escape(status)}*{pct}"
+        text = ":gear: " + _("`{target}` is *{status}*{percent}", target=escape(str(target)), status=escape(status),
+                             percent=pct)
     return Message(text=text, blocks=[section(text)], metadata=update_metadata(request))
 
 
@@ -167,11 +176,11 @@ def retrying(notice: n.Retrying, facts: Facts) -> Message:
     request, _op = _need(facts)
     retry_in_s = facts.retry_in_s
     safe = notice.safe
-    why = escape(str(notice.plain or notice.code or "RDS did not answer"))
-    guard = ("The retry reuses the same ClientToken, so RDS cannot start a second job."
-             if safe else "Before retrying, the bot checks whether the job already started, so it cannot run twice.")
-    text = (f":warning: RDS did not confirm the job: {why}\nI'll try again in about "
-            f"{human_duration(timedelta(seconds=max(retry_in_s, 0)))}. {guard}")
+    why = escape(str(notice.plain or notice.code or _("RDS did not answer")))
+    guard = (_("The retry reuses the same ClientToken, so RDS cannot start a second job.")
+             if safe else _("Before retrying, the bot checks whether the job already started, so it cannot run twice."))
+    text = ":warning: " + _("RDS did not confirm the job: {why}\nI'll try again in about {delay}. {guard}", why=why,
+                            delay=human_duration(timedelta(seconds=max(retry_in_s, 0))), guard=guard)
     return Message(text=text, blocks=[section(text)], metadata=update_metadata(request))
 
 
@@ -181,18 +190,19 @@ def final(_notice: n.Final, facts: Facts) -> Message:
     request, op = _need(facts)
     state = State(request.state)
     if state is State.SUCCEEDED:
-        body = f":large_green_circle: *Done.* {op.outcome(request.params, request.result or {})}"
+        body = ":large_green_circle: " + _("*Done.* {outcome}", outcome=op.outcome(request.params, request.result or {}))
     elif state is State.DENIED:
-        body = f":lock: *Not sent to RDS.* {escape(request.error_message or '')}"
+        body = ":lock: " + _("*Not sent to RDS.* {why}", why=escape(request.error_message or ''))
     else:
         error = RdsError(request.error_code or "Unknown", request.error_message or "")
-        body = f":red_circle: *Failed.* {escape(error.plain())}"
+        body = ":red_circle: " + _("*Failed.* {error}", error=escape(error.plain()))
         if request.error_code and request.error_code.startswith("Job"):
-            body = f":red_circle: *Failed.* {escape(request.error_message or '')} [{escape(request.error_code)}]"
+            body = ":red_circle: " + _("*Failed.* {error} [{code}]", error=escape(request.error_message or ''),
+                                       code=escape(request.error_code))
     took = ""
     if request.submitted_at and request.finished_at:
-        took = f"took {human_duration(request.finished_at - request.submitted_at)}"
-    blocks = [section(body), context(f"{request.id}", took, f"requested by {user(request.requester)}")]
+        took = _("took {duration}", duration=human_duration(request.finished_at - request.submitted_at))
+    blocks = [section(body), context(f"{request.id}", took, _("requested by {requester}", requester=user(request.requester)))]
     return Message(
         text=strip(body),
         blocks=blocks,
@@ -206,17 +216,21 @@ def direct(_notice: n.DirectMessage, facts: Facts) -> Message:
     request, op = _need(facts)
     by, reason = facts.rejection if facts.rejection else (None, None)
     state = State(request.state)
+    about = {"request_id": request.id, "verb": op.verb, "instance": escape(request.instance_id)}
+    rejected = (_("Your request {request_id} ({verb} `{instance}`) was rejected by {approver}.", approver=user(by), **about)
+                if by else _("Your request {request_id} ({verb} `{instance}`) was rejected.", **about))
     lines = {
-        State.REJECTED: f":no_entry: Your request {request.id} ({op.verb} `{escape(request.instance_id)}`) was rejected"
-                        + (f" by {user(by)}" if by else "") + "." + (f"\n{quote(reason)}" if reason else ""),
-        State.EXPIRED: f":alarm_clock: Your request {request.id} ({op.verb} `{escape(request.instance_id)}`) expired: "
-                       "nobody approved it in time. Submit it again if it is still needed.",
-        State.CANCELLED: f":heavy_multiplication_x: Your request {request.id} is cancelled; nothing was sent to RDS.",
-        State.SUCCEEDED: f":large_green_circle: Your request {request.id} finished. {op.outcome(request.params, request.result or {})}",
-        State.FAILED: f":red_circle: Your request {request.id} failed: "
-                      f"{escape(RdsError(request.error_code or 'Unknown', request.error_message or '').plain())}",
+        State.REJECTED: ":no_entry: " + rejected + (f"\n{quote(reason)}" if reason else ""),
+        State.EXPIRED: ":alarm_clock: " + _("Your request {request_id} ({verb} `{instance}`) expired: "
+                                            "nobody approved it in time. Submit it again if it is still needed.", **about),
+        State.CANCELLED: ":heavy_multiplication_x: " + _("Your request {request_id} is cancelled; nothing was sent to RDS.",
+                                                         request_id=request.id),
+        State.SUCCEEDED: ":large_green_circle: " + _("Your request {request_id} finished. {outcome}", request_id=request.id,
+                                                     outcome=op.outcome(request.params, request.result or {})),
+        State.FAILED: ":red_circle: " + _("Your request {request_id} failed: {error}", request_id=request.id, error=escape(
+            RdsError(request.error_code or 'Unknown', request.error_message or '').plain())),
     }
-    text = lines.get(state, f"Your request {request.id} is {LABELS[state]}.")
+    text = lines.get(state) or _("Your request {request_id} is {state}.", request_id=request.id, state=LABELS[state])
     return Message(text=strip(text), blocks=[section(text)], metadata=update_metadata(request))
 
 
@@ -224,7 +238,9 @@ def direct(_notice: n.DirectMessage, facts: Facts) -> Message:
 def opened(_notice: n.Opened, facts: Facts) -> Message:
     """The first reply when a request runs under someone else's message (Back up now)."""
     request, op = _need(facts)
-    text = f":arrow_forward: {user(request.requester)} started a {op.name} of `{escape(request.instance_id)}` ({request.id})."
+    text = ":arrow_forward: " + _("{requester} started a {operation} of `{instance}` ({request_id}).",
+                                 requester=user(request.requester), operation=op.name,
+                                 instance=escape(request.instance_id), request_id=request.id)
     return Message(text=strip(text), blocks=[section(text)], metadata=update_metadata(request))
 
 
@@ -234,21 +250,23 @@ def reminder(notice: n.ReminderPost, _facts: Facts) -> Message:
     instance = escape(notice.instance)
     last = notice.last_backup or {}
     if last.get("none"):
-        age = ":warning: it has *no successful backup* at all."
+        age = ":warning: " + _("it has *no successful backup* at all.")
     elif last.get("error"):
-        age = f"I could not read its backups ({escape(str(last['error']))})."
+        age = _("I could not read its backups ({error}).", error=escape(str(last['error'])))
     else:
         seconds = int(last.get("age_s", 0))
         icon = ":large_green_circle:" if seconds < 86400 else (":large_yellow_circle:" if seconds < 3 * 86400 else ":red_circle:")
-        age = (f"{icon} its last successful backup finished *{human_duration(timedelta(seconds=seconds))} ago* "
-               f"(set {escape(str(last.get('id')))}, {escape(str(last.get('method')))}).")
-    text = f":alarm_clock: Backup reminder for `{instance}`: {age}"
+        age = f"{icon} " + _("its last successful backup finished *{age} ago* (set {backup}, {method}).",
+                             age=human_duration(timedelta(seconds=seconds)), backup=escape(str(last.get('id'))),
+                             method=escape(str(last.get('method'))))
+    text = ":alarm_clock: " + _("Backup reminder for `{instance}`: {age}", instance=instance, age=age)
     blocks: Blocks = [
         section(text),
-        context(f"reminder {escape(notice.reminder_id)} · {escape(notice.schedule)}"),
+        context(_("reminder {reminder_id} · {schedule}", reminder_id=escape(notice.reminder_id),
+                  schedule=escape(notice.schedule))),
         {"type": "actions", "block_id": "reminder_actions", "elements": [{
             "type": "button", "action_id": Action.BACKUP_NOW, "style": "primary", "value": notice.reminder_id,
-            "text": {"type": "plain_text", "text": "Back up now"},
+            "text": {"type": "plain_text", "text": _("Back up now")},
         }]},
     ]
     return Message(text=strip(text), blocks=blocks,
@@ -260,13 +278,15 @@ def audit_seal(notice: n.AuditSealPost, _facts: Facts) -> Message:
     """The audit trail's anchor, posted where the database's owner cannot rewrite it; or the alarm."""
     if notice.ok:
         anchor = escape(str(notice.anchor))
-        text = (f":lock: Audit trail sealed: {int(notice.count or 0)} events, chain intact"
-                + (", and the previous seal still matches." if notice.previous else "."))
-        detail = f"Anyone can check it later: `rdsbot audit verify --anchor {anchor}`"
+        count = int(notice.count or 0)
+        text = ":lock: " + (_("Audit trail sealed: {count} events, chain intact, and the previous seal still matches.",
+                              count=count) if notice.previous
+                            else _("Audit trail sealed: {count} events, chain intact.", count=count))
+        detail = _("Anyone can check it later: `rdsbot audit verify --anchor {anchor}`", anchor=anchor)
     else:
-        text = (f":rotating_light: *The audit trail is broken* at event {escape(str(notice.bad_seq))}: "
-                f"{escape(str(notice.reason))}.")
-        detail = ("Someone changed the bot's database outside the bot. Nothing was repaired; "
-                  "`rdsbot audit verify` names the first bad event.")
+        text = ":rotating_light: " + _("*The audit trail is broken* at event {seq}: {reason}.",
+                                       seq=escape(str(notice.bad_seq)), reason=escape(str(notice.reason)))
+        detail = _("Someone changed the bot's database outside the bot. Nothing was repaired; "
+                   "`rdsbot audit verify` names the first bad event.")
     return Message(text=strip(f"{text} {detail}"), blocks=[section(text), context(detail)],
                    metadata={"event_type": Metadata.UPDATE, "event_payload": {"seal": True}})

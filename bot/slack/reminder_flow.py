@@ -12,12 +12,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import operations
+from bot.i18n import _
 from bot.operations.base import FieldErrors
 from bot.operations.rules import INSTANCE_ID
 from bot.slack import messages
 from bot.slack.replies import acting_user, click, message_ts, tell
 from bot.slack.text import escape
-from bot.workflow.reminders import Reminders, ReminderResult
+from bot.workflow.outcomes import ReminderResult
+from bot.workflow.reminders import Reminders
 from bot.workflow.schedules import USAGE
 from bot.workflow.outcomes import Denied
 
@@ -39,16 +41,17 @@ class ReminderFlow:
         channel = str(body.get("channel_id") or "")[:32]
         first = args[0].lower() if args else ""
         if first in {"", "help"}:
-            respond(text=f"Backup reminders: {escape(USAGE)}", response_type="ephemeral")
+            respond(text=_("Backup reminders: {usage}", usage=escape(USAGE)), response_type="ephemeral")
         elif first == "list":
             respond(text=messages.reminder_list(self.reminders.list(channel=channel)), response_type="ephemeral")
         elif first in {"delete", "remove", "rm"}:
             if len(args) < 2:
-                respond(text="Which one? `/rds remind delete <id>` (see `/rds remind list`).", response_type="ephemeral")
+                respond(text=_("Which one? `/rds remind delete <id>` (see `/rds remind list`)."), response_type="ephemeral")
                 return
             respond(text=_result_text(self.reminders.delete(user=user, reminder_id=args[1])), response_type="ephemeral")
         elif not INSTANCE_ID.match(args[0]):
-            respond(text=f"`{escape(args[0][:64])}` is not an instance ID. {escape(USAGE)}", response_type="ephemeral")
+            respond(text=_("`{instance}` is not an instance ID. {usage}", instance=escape(args[0][:64]), usage=escape(USAGE)),
+                    response_type="ephemeral")
         else:
             result = self.reminders.create(user=user, channel=channel, instance_id=args[0], words=args[1:],
                                            default_tz=self._zone_of(client, user))

@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.operations.base import FieldErrors
 from bot.policy.subjects import is_user_id
 
 log = logging.getLogger(__name__)
@@ -89,3 +92,19 @@ def tell(client: WebClient, channel: str, user: str, text: str, *, blocks: list[
 
 def just_ack(ack: Any) -> None:
     ack()
+
+
+def answer_late(future: Future[Any], *, done: Callable[[Any], None], invalid: Callable[[FieldErrors], None],
+                broken: Callable[[], None], what: str) -> None:
+    """The second half of an answer that missed Slack's deadline: the result, its field errors,
+    or, whatever else broke, an apology — the person always hears back."""
+    try:
+        result = future.result()
+    except FieldErrors as errors:
+        invalid(errors)
+        return
+    except Exception:  # noqa: BLE001 - the user must get an answer whatever broke
+        log.exception("late answer failed", extra={"what": what})
+        broken()
+        return
+    done(result)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.i18n import _
 from bot.policy.subjects import is_user_id
 
 # C0/C1 controls and bidi overrides, which can make text display as something else.
@@ -32,7 +33,7 @@ def escape(text: str | None, *, limit: int = 2900) -> str:
 def quote(text: str | None, *, limit: int = 2900) -> str:
     """A block quote of escaped user text."""
     body = escape(text, limit=limit)
-    return "\n".join(f"> {line}" for line in body.splitlines()) if body else "> _(none)_"
+    return "\n".join(f"> {line}" for line in body.splitlines()) if body else "> _" + _("(none)") + "_"
 
 
 def plain(text: str | None, *, limit: int = 150) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot import crashpoints
+from bot.i18n import _
 from bot.store.models import Approval, Request
 from bot.timeutil import utcnow
 from bot.workflow import notices as n
@@ -49,7 +50,7 @@ def vote(deps: Deps, request_id: str, *, user: str, approve: bool, reason: str =
                             detail={"reason": reason, "decision": decision_record(decision)})
             assert moved is not None  # the row lock guarantees it
             n.announce(session, moved)
-            outcome = VoteOutcome("rejected", f"You rejected {moved.id}.", moved, decision)
+            outcome = VoteOutcome("rejected", _("You rejected {request_id}.", request_id=moved.id), moved, decision)
         else:
             outcome = _count(session, request, user=user, decision=decision)
     deps.kick()
@@ -63,31 +64,33 @@ def _refusal(deps: Deps, session: Any, request: Request | None, request_id: str,
              approve: bool) -> VoteOutcome | None:
     """Why this click cannot count (audited), or None when it may."""
     if request is None:
-        return VoteOutcome("not_found", f"There is no request {request_id[:64]}.")
+        return VoteOutcome("not_found", _("There is no request {request_id}.", request_id=request_id[:64]))
     if request.state != State.PENDING_APPROVAL:
         tx.note(session, request.id, "vote_ignored", actor=user, state=request.state,
                 detail={"approve": approve, "why": f"request is {request.state}"})
-        return VoteOutcome("not_pending", f"Request {request.id} is already {_label(request.state)}.", request)
+        return VoteOutcome("not_pending", _("Request {request_id} is already {state}.", request_id=request.id,
+                                            state=_label(request.state)), request)
     if request.expires_at is not None and request.expires_at <= utcnow():
         tx.note(session, request.id, "vote_ignored", actor=user, state=request.state,
                 detail={"approve": approve, "why": "the approval window has passed"})
-        return VoteOutcome("not_pending", f"Request {request.id} has expired; nobody decided in time.", request)
+        return VoteOutcome("not_pending", _("Request {request_id} has expired; nobody decided in time.",
+                                            request_id=request.id), request)
     if user == request.requester:
         tx.note(session, request.id, "self_approval_refused", actor=user, state=request.state,
                 detail={"approve": approve})
-        word = "approve" if approve else "reject"
-        hint = " Use Cancel to withdraw it." if not approve else ""
-        return VoteOutcome("self", f"You cannot {word} your own request.{hint}", request)
+        message = (_("You cannot approve your own request.") if approve
+                   else _("You cannot reject your own request. Use Cancel to withdraw it."))
+        return VoteOutcome("self", message, request)
     decision = approver_decision(deps, request, user)
     if not decision.allowed:
         tx.note(session, request.id, "approval_denied", actor=user, state=request.state,
                 detail={"approve": approve, "decision": decision_record(decision)})
-        return VoteOutcome("denied", "You may not decide on this request.", request, decision)
+        return VoteOutcome("denied", _("You may not decide on this request."), request, decision)
     if approve and request.approver_pool and not in_pool(deps, user, request.approver_pool):
         tx.note(session, request.id, "approval_denied", actor=user, state=request.state,
                 detail={"why": f"approvers must hold {request.approver_pool}"})
-        return VoteOutcome("not_in_pool", f"This request needs approvers from {request.approver_pool}.", request,
-                           decision)
+        return VoteOutcome("not_in_pool", _("This request needs approvers from {pool}.", pool=request.approver_pool),
+                           request, decision)
     return None
 
 
@@ -98,7 +101,9 @@ def _record(session: Any, request: Request, *, user: str, approve: bool, reason:
         select(Approval).where(Approval.request_id == request.id, Approval.approver == user)
     ).first()
     if already is not None and (approve or already.decision == "reject"):
-        return VoteOutcome("duplicate", f"You already {already.decision}d this request; it counts once.", request)
+        message = (_("You already approved this request; it counts once.") if already.decision == "approve"
+                   else _("You already rejected this request; it counts once."))
+        return VoteOutcome("duplicate", message, request)
     if already is not None:
         # An approver may change their mind towards safety: approve, then reject.
         already.decision, already.reason, already.created_at = "reject", reason, utcnow()
@@ -109,7 +114,7 @@ def _record(session: Any, request: Request, *, user: str, approve: bool, reason:
             session.add(Approval(request_id=request.id, approver=user, decision="approve" if approve else "reject",
                                  reason=reason, policy_version=policy_version, created_at=utcnow()))
     except IntegrityError:
-        return VoteOutcome("duplicate", "Your decision was already recorded; it counts once.", request)
+        return VoteOutcome("duplicate", _("Your decision was already recorded; it counts once."), request)
     return None
 
 
@@ -123,11 +128,12 @@ def _count(session: Any, request: Request, *, user: str, decision: Any) -> VoteO
                         detail={"approvers": approvers})
         assert moved is not None
         n.announce(session, moved)
-        return VoteOutcome("approved", f"You approved {moved.id}; it is being sent to RDS.", moved, decision)
+        return VoteOutcome("approved", _("You approved {request_id}; it is being sent to RDS.", request_id=moved.id),
+                           moved, decision)
     if request.own_thread:
         n.post(session, n.AnchorUpdate(), request_id=request.id, key=f"{request.id}:anchor:votes{len(approvers)}")
     left = request.approvals_needed - len(approvers)
-    return VoteOutcome("counted", f"Your approval is counted; {left} more needed.", request, decision)
+    return VoteOutcome("counted", _("Your approval is counted; {left} more needed.", left=left), request, decision)
 
 
 def cancel(deps: Deps, request_id: str, *, user: str) -> CancelOutcome:
@@ -135,19 +141,19 @@ def cancel(deps: Deps, request_id: str, *, user: str) -> CancelOutcome:
     with deps.db.session() as session:
         request = tx.lock(session, request_id)
         if request is None:
-            return CancelOutcome(False, f"There is no request {request_id[:64]}.")
+            return CancelOutcome(False, _("There is no request {request_id}.", request_id=request_id[:64]))
         if request.requester != user:
             tx.note(session, request.id, "cancel_refused", actor=user, state=request.state,
                     detail={"why": "only the requester can cancel"})
-            return CancelOutcome(False, "Only the requester can cancel a request.", request)
+            return CancelOutcome(False, _("Only the requester can cancel a request."), request=request)
         moved = tx.move(session, request.id, State.CANCELLED, actor=user, event="cancelled",
                         sources={State.PENDING_APPROVAL, State.APPROVED})
         if moved is None:
-            return CancelOutcome(False, f"{request.id} is already {_label(request.state)}; "
-                                        "it can no longer be cancelled.", request)
+            return CancelOutcome(False, _("{request_id} is already {state}; it can no longer be cancelled.",
+                                          request_id=request.id, state=_label(request.state)), request=request)
         n.announce(session, moved)
     deps.kick()
-    return CancelOutcome(True, f"{moved.id} is cancelled.", moved)
+    return CancelOutcome(True, _("{request_id} is cancelled.", request_id=moved.id), request=moved)
 
 
 def expire_due(deps: Deps) -> int:

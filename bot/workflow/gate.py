@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.i18n import _
 from bot.policy import Decision
 from bot.store.models import Request
 from bot.workflow.deps import Deps
@@ -59,5 +60,5 @@ Verdict = Send | Refuse | HoldUntil | NeedsApprovers
 def verdict(deps: Deps, request: Request) -> Verdict:
     """May ``request`` be sent to RDS now?"""
     if request.state != State.APPROVED:
-        return Refuse(f"the request is {request.state.replace('_', ' ')}, not approved")
+        return Refuse(_("the request is {state}, not approved", state=request.state.replace('_', ' ')))
     return Send()

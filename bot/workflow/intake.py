@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot import operations
-from bot.operations.base import Context, FieldErrors, Form, Operation, Plan
+from bot.operations.base import Context, FieldError, FieldErrors, Form, Operation, Plan
 from bot.store.models import Request
 from bot.timeutil import utcnow
 from bot.workflow import notices as n
@@ -128,6 +128,12 @@ def busy(deps: Deps, op: Operation, instance_id: str, key: str | None) -> FieldE
     """The instance already has an active exclusive request (a second backup click)."""
     with deps.db.reader() as session:
         other = session.exec(select(Request).where(Request.exclusive_key == key)).first()
-    who = f" by <@{other.requester}> ({other.id}, {other.state.replace('_', ' ')})" if other else ""
-    return FieldErrors({"DBInstanceId": f"A {op.name} of {instance_id} is already under way{who}; "
-                                        "wait for it to finish."})
+    if other is None:
+        error = FieldError.of("busy", "A {operation} of {instance} is already under way; wait for it to finish.",
+                              operation=op.name, instance=instance_id)
+    else:
+        error = FieldError.of("busy_by", "A {operation} of {instance} is already under way by {requester} "
+                              "({request_id}, {state}); wait for it to finish.", operation=op.name,
+                              instance=instance_id, requester=f"<@{other.requester}>", request_id=other.id,
+                              state=other.state.replace("_", " "))
+    return FieldErrors({"DBInstanceId": error})

@@ -3,8 +3,9 @@
 A notice is recorded in the outbox in the same transaction as the change it
 announces (:func:`post`); the Slack layer finds its renderer from the type. A
 notice's class says where it goes (``placement``), so the sender needs no
-per-message branches: adding a message is a dataclass here and a renderer
-registered for it in :mod:`bot.slack.notice_views`.
+per-message branches: adding a message is a class here and a renderer
+registered for its type in :mod:`bot.slack.notice_views` (a test fails while
+one is missing).
 
 Stored rows keep ``kind`` (the class's name for it) and the fields as JSON;
 :func:`decode` turns a row back into its notice, ignoring fields a newer or
@@ -19,6 +20,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlmodel import Session
+from typing_extensions import dataclass_transform
 
 from bot.store.models import OutboxMessage, Request
 from bot.workflow import transitions as tx
@@ -37,92 +39,82 @@ class Placement(StrEnum):
     CHANNEL = "channel"  # a post in a named channel, belonging to no request
 
 
+KINDS: dict[str, type[Notice]] = {}
+
+
+@dataclass_transform(frozen_default=True)
 @dataclass(frozen=True)
 class Notice:
-    """Base of every notice; subclasses set ``kind`` and ``placement``."""
+    """Base of every notice. A subclass names its stored ``kind`` and its ``placement``
+    as class keywords; it becomes a frozen dataclass and is registered in :data:`KINDS`."""
 
     kind: ClassVar[str] = ""
     placement: ClassVar[Placement] = Placement.REPLY
+
+    def __init_subclass__(cls, *, kind: str, placement: Placement = Placement.REPLY, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if kind in KINDS:
+            raise TypeError(f"two notice types are stored as {kind!r}")
+        cls.kind, cls.placement = kind, placement
+        dataclass(frozen=True)(cls)
+        KINDS[kind] = cls
 
     def data(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
-@dataclass(frozen=True)
-class Anchor(Notice):
-    kind: ClassVar[str] = "anchor"
-    placement: ClassVar[Placement] = Placement.ANCHOR
+class Anchor(Notice, kind="anchor", placement=Placement.ANCHOR):
+    """The request's own message is posted."""
 
 
-@dataclass(frozen=True)
-class AnchorUpdate(Notice):
-    kind: ClassVar[str] = "anchor_update"
-    placement: ClassVar[Placement] = Placement.ANCHOR_UPDATE
+class AnchorUpdate(Notice, kind="anchor_update", placement=Placement.ANCHOR_UPDATE):
+    """The request's own message is edited to show its new state."""
 
 
-@dataclass(frozen=True)
-class Opened(Notice):
+class Opened(Notice, kind="opened"):
     """First reply when a request runs under someone else's message (a reminder's button)."""
 
-    kind: ClassVar[str] = "opened"
+
+class Started(Notice, kind="started"):
+    """RDS took the job."""
 
 
-@dataclass(frozen=True)
-class Started(Notice):
-    kind: ClassVar[str] = "started"
-
-
-@dataclass(frozen=True)
-class ProgressReply(Notice):
+class ProgressReply(Notice, kind="progress"):
     """A job's status changed: one reply per state (instance Creating, Running...)."""
 
-    kind: ClassVar[str] = "progress"
     status: str = ""
     percent: int | None = None
 
 
-@dataclass(frozen=True)
-class ProgressEdit(Notice):
+class ProgressEdit(Notice, kind="progress_edit", placement=Placement.PROGRESS_EDIT):
     """A job's percentage moved: the single progress reply, edited in place."""
 
-    kind: ClassVar[str] = "progress_edit"
-    placement: ClassVar[Placement] = Placement.PROGRESS_EDIT
     status: str = ""
     percent: int | None = None
 
 
-@dataclass(frozen=True)
-class Retrying(Notice):
+class Retrying(Notice, kind="retrying"):
     """RDS left the outcome of a call unknown; recovery will ask again."""
 
-    kind: ClassVar[str] = "retrying"
     code: str = ""
     plain: str = ""
     attempt: int = 0
     safe: bool = False  # the retry reuses the ClientToken
 
 
-@dataclass(frozen=True)
-class Final(Notice):
-    kind: ClassVar[str] = "final"
-    placement: ClassVar[Placement] = Placement.FINAL
+class Final(Notice, kind="final", placement=Placement.FINAL):
+    """The thread's last reply: how the request ended."""
 
 
-@dataclass(frozen=True)
-class DirectMessage(Notice):
+class DirectMessage(Notice, kind="dm", placement=Placement.DM):
     """The requester (``to``) is told how their request ended."""
 
-    kind: ClassVar[str] = "dm"
-    placement: ClassVar[Placement] = Placement.DM
     to: str = ""
 
 
-@dataclass(frozen=True)
-class ReminderPost(Notice):
+class ReminderPost(Notice, kind="reminder", placement=Placement.CHANNEL):
     """A reminder firing in its channel, with "Back up now"."""
 
-    kind: ClassVar[str] = "reminder"
-    placement: ClassVar[Placement] = Placement.CHANNEL
     channel: str = ""
     reminder_id: str = ""
     instance: str = ""
@@ -131,12 +123,9 @@ class ReminderPost(Notice):
     last_backup: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class AuditSealPost(Notice):
+class AuditSealPost(Notice, kind="audit_seal", placement=Placement.CHANNEL):
     """The audit trail's anchor, or the alarm that the chain broke."""
 
-    kind: ClassVar[str] = "audit_seal"
-    placement: ClassVar[Placement] = Placement.CHANNEL
     channel: str = ""
     ok: bool = True
     count: int = 0
@@ -144,13 +133,6 @@ class AuditSealPost(Notice):
     previous: str | None = None
     bad_seq: int | None = None
     reason: str | None = None
-
-
-KINDS: dict[str, type[Notice]] = {
-    cls.kind: cls
-    for cls in (Anchor, AnchorUpdate, Opened, Started, ProgressReply, ProgressEdit, Retrying, Final, DirectMessage,
-                ReminderPost, AuditSealPost)
-}
 
 
 class UnknownNotice(ValueError):

@@ -12,7 +12,7 @@ from typing import Literal
 from bot.operations.backups import ListingQuery
 from bot.policy import Decision
 from bot.rds.directory import CrossRegionPage, InstanceInfo
-from bot.store.models import AuditEvent, Request
+from bot.store.models import AuditEvent, Reminder, Request
 from bot.workflow.approvals import Requirement
 
 
@@ -58,12 +58,26 @@ class VoteOutcome:
 
 
 @dataclass
-class CancelOutcome:
-    """Whether the requester's Cancel took, with a sentence for them."""
+class Answer:
+    """Whether a person's command took, with a sentence for them and the policy decision behind it."""
 
     ok: bool
     message: str
+    decision: Decision | None = None
+
+
+@dataclass
+class CancelOutcome(Answer):
+    """Whether the requester's Cancel took."""
+
     request: Request | None = None
+
+
+@dataclass
+class ReminderResult(Answer):
+    """What a reminder command did."""
+
+    reminder: Reminder | None = None
 
 
 @dataclass

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot import crashpoints, logs, metrics, operations
+from bot.i18n import _
 from bot.operations.base import Operation, Progress
 from bot.rds.errors import RdsError
 from bot.store.models import Request
@@ -62,8 +63,9 @@ def _timed_out(deps: Deps, request: Request, progress: Progress, now: datetime) 
     if progress.done or request.submitted_at is None or now - request.submitted_at <= limit:
         return progress
     return Progress(status=progress.status, done=True, failed=True, error_code="JobTimeout",
-                    error_message=f"The job was still {progress.status} after {int(deps.settings.job_timeout_s)} s; "
-                                  "the bot stopped waiting. Check it in the RDS console.")
+                    error_message=_("The job was still {status} after {seconds} s; the bot stopped waiting. "
+                                    "Check it in the RDS console.", status=progress.status,
+                                    seconds=int(deps.settings.job_timeout_s)))
 
 
 def _finish(deps: Deps, session: Session, fresh: Request, op: Operation, progress: Progress, now: datetime) -> None:
@@ -116,7 +118,7 @@ def _poll_error(deps: Deps, request: Request, error: RdsError, now: datetime) ->
         if error.code.endswith("NotFound") and misses >= MAX_NOT_FOUND_POLLS:
             moved = tx.move(session, request.id, State.FAILED, actor="rdsbot", event="failed",
                             sources={State.RUNNING}, error_code=error.code,
-                            error_message=f"RDS no longer knows the job's resource: {error.message}",
+                            error_message=_("RDS no longer knows the job's resource: {error}", error=error.message),
                             detail={"code": error.code, "message": error.message, "polls": misses})
             if moved is not None:
                 n.announce(session, moved)

@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot import operations
+from bot.i18n import _
 from bot.rds.errors import ErrorKind, RdsError
 from bot.store.models import Request
 from bot.timeutil import utcnow
@@ -60,7 +61,7 @@ def resubmit(deps: Deps, request: Request) -> None:
     assert claimed is not None
     if claimed.attempts > MAX_SUBMIT_ATTEMPTS:
         call_failed(deps, claimed, op, RdsError(claimed.error_code or "SubmitAbandoned",
-                                                claimed.error_message or "RDS never confirmed the job.",
+                                                claimed.error_message or _("RDS never confirmed the job."),
                                                 ErrorKind.API))
         return
     if not op.takes_client_token:

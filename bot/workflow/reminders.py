@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +18,7 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from bot import operations
-from bot.policy import Decision
+from bot.i18n import _
 from bot.rds.errors import RdsError
 from bot.store.models import Reminder
 from bot.timeutil import iso, utcnow
@@ -29,23 +28,13 @@ from bot.workflow import transitions as tx
 from bot.workflow.access import decide, decision_record, resource_of
 from bot.workflow.deps import Deps
 from bot.workflow.intake import context, open_request
-from bot.workflow.outcomes import Denied, Submitted
+from bot.workflow.outcomes import Denied, ReminderResult, Submitted
 from bot.workflow.schedules import ScheduleError
 
 log = logging.getLogger(__name__)
 
 REMIND_ACTION = "rdsbot:Remind"
 MAX_PER_CHANNEL = 50
-
-
-@dataclass
-class ReminderResult:
-    """What a reminder command did, in one sentence for the user."""
-
-    ok: bool
-    message: str
-    reminder: Reminder | None = None
-    decision: Decision | None = None
 
 
 def new_reminder_id() -> str:
@@ -69,27 +58,30 @@ class Reminders:
         try:
             info = self.deps.directory.instance(instance_id)
         except RdsError as error:
-            return ReminderResult(False, f"I could not find {instance_id}: {error.plain()}")
+            return ReminderResult(False, _("I could not find {instance}: {error}", instance=instance_id, error=error.plain()))
         decision = decide(self.deps, user, REMIND_ACTION, resource_of(self.deps, info), info.tags)
         audit_detail = {"instance": info.id, "schedule": schedule.spec, "timezone": schedule.timezone,
                         "channel": channel, "decision": decision_record(decision)}
         if not decision.allowed:
             with self.db.session() as session:
                 tx.note(session, None, "reminder_denied", actor=user, detail=audit_detail)
-            return ReminderResult(False, "You may not set backup reminders for this instance.", decision=decision)
+            return ReminderResult(False, _("You may not set backup reminders for this instance."), decision=decision)
         first = schedule.next_after(now)
         if first is None:
-            return ReminderResult(False, "That schedule never fires.")
+            return ReminderResult(False, _("That schedule never fires."))
         reminder = Reminder(id=new_reminder_id(), channel_id=channel, instance_id=info.id,
                             region_id=info.region_id or self.deps.settings.region_id, schedule=schedule.spec,
                             timezone=schedule.timezone, created_by=user, created_at=now, next_run_at=first)
         with self.db.session() as session:
             count = len(session.exec(select(Reminder.id).where(Reminder.channel_id == channel, Reminder.active)).all())
             if count >= MAX_PER_CHANNEL:
-                return ReminderResult(False, f"This channel already has {count} reminders; delete some first.")
+                return ReminderResult(False, _("This channel already has {count} reminders; delete some first.",
+                                               count=count))
             session.add(reminder)
             tx.note(session, reminder.id, "reminder_created", actor=user, detail={**audit_detail, "first": iso(first)})
-        return ReminderResult(True, f"Reminder {reminder.id} for {info.id}: {schedule.describe()}; next {first:%Y-%m-%d %H:%M:%S} UTC.",
+        return ReminderResult(True, _("Reminder {reminder_id} for {instance}: {schedule}; next {when} UTC.",
+                                      reminder_id=reminder.id, instance=info.id, schedule=schedule.describe(),
+                                      when=first.strftime("%Y-%m-%d %H:%M:%S")),
                               reminder=reminder, decision=decision)
 
     def list(self, *, channel: str) -> list[Reminder]:
@@ -102,21 +94,22 @@ class Reminders:
         with self.db.session() as session:
             reminder = session.get(Reminder, reminder_id[:32])
         if reminder is None or not reminder.active:
-            return ReminderResult(False, f"There is no active reminder {reminder_id[:32]}.")
+            return ReminderResult(False, _("There is no active reminder {reminder_id}.", reminder_id=reminder_id[:32]))
         tags = self._tags(reminder.instance_id)
         resource = resource_of(self.deps, reminder.instance_id, reminder.region_id)
         decision = decide(self.deps, user, REMIND_ACTION, resource, tags)
         with self.db.session() as session:
             if not decision.allowed:
                 tx.note(session, reminder.id, "reminder_delete_denied", actor=user, detail={"decision": decision_record(decision)})
-                return ReminderResult(False, "You may not delete backup reminders for this instance.", decision=decision)
+                return ReminderResult(False, _("You may not delete backup reminders for this instance."), decision=decision)
             done = session.execute(
                 update(Reminder).where(Reminder.id == reminder.id, Reminder.active)  # type: ignore[arg-type]
                 .values(active=False, next_run_at=None).execution_options(synchronize_session=False)
             ).rowcount
             if done:
                 tx.note(session, reminder.id, "reminder_deleted", actor=user, detail={"instance": reminder.instance_id})
-        return ReminderResult(bool(done), f"Reminder {reminder.id} deleted." if done else "It was already deleted.")
+        return ReminderResult(bool(done), _("Reminder {reminder_id} deleted.", reminder_id=reminder.id) if done
+                              else _("It was already deleted."))
 
     def _tags(self, instance_id: str) -> dict[str, str] | None:
         try:
@@ -181,10 +174,10 @@ class Reminders:
         with self.db.session() as session:
             reminder = session.get(Reminder, reminder_id[:32])
         if reminder is None:
-            return ReminderResult(False, "That reminder no longer exists.")
+            return ReminderResult(False, _("That reminder no longer exists."))
         op = operations.require("backup")
         plan = op.validate({"DBInstanceId": reminder.instance_id}, context(self.deps, user))
         thread = (reminder.channel_id, message_ts) if message_ts else None
         return open_request(self.deps, op, plan, user=user, channel=reminder.channel_id,
-                            reason=f"Back up now, from reminder {reminder.id}", thread=thread)
+                            reason=_("Back up now, from reminder {reminder_id}", reminder_id=reminder.id), thread=thread)
 

@@ -13,13 +13,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.i18n import _
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _UNITS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "m": 60, "min": 60, "mins": 60, "minute": 60,
           "minutes": 60, "h": 3600, "hour": 3600, "hours": 3600, "d": 86400, "day": 86400, "days": 86400}
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 MAX_IN = timedelta(days=366)
-USAGE = ("`/rds remind <instance-id> daily 09:00 [Asia/Shanghai]`, `... weekly mon,thu 09:00 [tz]`, "
-         "`... cron 0 9 * * 1-5 [tz]`, `... in 30 minutes`; `/rds remind list`, `/rds remind delete <id>`")
+# Wrapped once at import: per-user languages will need it translated lazily, per reader.
+USAGE = _("`/rds remind <instance-id> daily 09:00 [Asia/Shanghai]`, `... weekly mon,thu 09:00 [tz]`, "
+          "`... cron 0 9 * * 1-5 [tz]`, `... in 30 minutes`; `/rds remind list`, `/rds remind delete <id>`")
 
 
 class ScheduleError(ValueError):
@@ -48,14 +51,14 @@ class Schedule:
             hour, minute = self.spec.split()[1].split(":")
             return f"{int(minute)} {int(hour)} * * *"
         if self.kind == "weekly":
-            _, days, at = self.spec.split()
+            _kind, days, at = self.spec.split()
             hour, minute = at.split(":")
             return f"{int(minute)} {int(hour)} * * {days}"
         return standard_crontab(self.spec.removeprefix("cron ").strip())
 
     def describe(self) -> str:
         if self.kind == "once":
-            return f"once at {self.at:%Y-%m-%d %H:%M:%S} UTC" if self.at else "once"
+            return _("once at {when} UTC", when=self.at.strftime("%Y-%m-%d %H:%M:%S")) if self.at else _("once")
         return f"{self.spec} ({self.timezone})"
 
 
@@ -79,7 +82,7 @@ def _zone(name: str | None, default: str) -> str:
     try:
         ZoneInfo(candidate)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(f"{candidate!r} is not a time zone (like Asia/Shanghai or UTC).") from None
+        raise ScheduleError(_("{zone} is not a time zone (like Asia/Shanghai or UTC).", zone=repr(candidate))) from None
     return candidate
 
 
@@ -90,7 +93,7 @@ def _looks_like_zone(word: str) -> bool:
 def parse(words: list[str], *, now: datetime, default_tz: str = "UTC") -> Schedule:
     """Parse the words after the instance ID."""
     if not words:
-        raise ScheduleError(f"Say when. {USAGE}")
+        raise ScheduleError(_("Say when. {usage}", usage=USAGE))
     kind = words[0].lower()
     rest = words[1:]
     tz_word = rest[-1] if rest and _looks_like_zone(rest[-1]) else None
@@ -101,15 +104,15 @@ def parse(words: list[str], *, now: datetime, default_tz: str = "UTC") -> Schedu
         return _parse_in(rest, now, tz)
     if kind == "daily":
         if len(rest) != 1 or not _TIME.match(rest[0]):
-            raise ScheduleError("Write `daily HH:MM [time zone]`, e.g. `daily 09:00 Asia/Shanghai`.")
+            raise ScheduleError(_("Write `daily HH:MM [time zone]`, e.g. `daily 09:00 Asia/Shanghai`."))
         hour, minute = _TIME.match(rest[0]).groups()  # type: ignore[union-attr]
         return Schedule("daily", f"daily {int(hour):02d}:{minute}", tz)
     if kind == "weekly":
         if len(rest) != 2 or not _TIME.match(rest[1]):
-            raise ScheduleError("Write `weekly mon,thu HH:MM [time zone]`.")
+            raise ScheduleError(_("Write `weekly mon,thu HH:MM [time zone]`."))
         days = [d.strip().lower()[:3] for d in rest[0].split(",") if d.strip()]
         if not days or any(d not in DAYS for d in days):
-            raise ScheduleError(f"Days are {', '.join(DAYS)}.")
+            raise ScheduleError(_("Days are {days}.", days=", ".join(DAYS)))
         hour, minute = _TIME.match(rest[1]).groups()  # type: ignore[union-attr]
         ordered = ",".join(d for d in DAYS if d in days)
         return Schedule("weekly", f"weekly {ordered} {int(hour):02d}:{minute}", tz)
@@ -117,26 +120,26 @@ def parse(words: list[str], *, now: datetime, default_tz: str = "UTC") -> Schedu
         expression = " ".join(rest).strip().strip("\"'")
         fields = expression.split()
         if len(fields) != 5:
-            raise ScheduleError("Write `cron <minute> <hour> <day> <month> <weekday> [time zone]`, e.g. `cron 0 9 * * 1-5`.")
+            raise ScheduleError(_("Write `cron <minute> <hour> <day> <month> <weekday> [time zone]`, e.g. `cron 0 9 * * 1-5`."))
         try:
             CronTrigger.from_crontab(standard_crontab(expression), timezone=ZoneInfo(tz))
         except ValueError as error:
-            raise ScheduleError(f"Not a cron expression: {error}.") from None
+            raise ScheduleError(_("Not a cron expression: {error}.", error=error)) from None
         schedule = Schedule("cron", f"cron {expression}", tz)
         if schedule.next_after(now) is None:
-            raise ScheduleError("That cron expression never fires.")
+            raise ScheduleError(_("That cron expression never fires."))
         return schedule
-    raise ScheduleError(f"I don't know the schedule `{words[0][:20]}`. {USAGE}")
+    raise ScheduleError(_("I don't know the schedule `{word}`. {usage}", word=words[0][:20], usage=USAGE))
 
 
 def _parse_in(rest: list[str], now: datetime, tz: str) -> Schedule:
     text = " ".join(rest).lower()
     match = re.fullmatch(r"(\d{1,6})\s*([a-z]+)", text)
     if not match or match.group(2) not in _UNITS:
-        raise ScheduleError("Write `in <number> <seconds|minutes|hours|days>`, e.g. `in 30 minutes`.")
+        raise ScheduleError(_("Write `in <number> <seconds|minutes|hours|days>`, e.g. `in 30 minutes`."))
     delta = timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
     if delta <= timedelta(0) or delta > MAX_IN:
-        raise ScheduleError("Between 1 second and a year from now.")
+        raise ScheduleError(_("Between 1 second and a year from now."))
     at = now + delta
     return Schedule("once", f"once {at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}", tz, at=at)
 

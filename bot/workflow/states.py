@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.i18n import _
+
 
 class State(StrEnum):
     """Where a request is in its life."""
@@ -44,17 +46,18 @@ TERMINAL: frozenset[State] = frozenset(
 )
 ACTIVE: frozenset[State] = frozenset({State.APPROVED, State.SUBMITTED, State.RUNNING})
 
+# Wrapped once at import: per-user languages will need them translated lazily, per reader.
 LABELS: dict[State, str] = {
-    State.PENDING_APPROVAL: "waiting for approval",
-    State.APPROVED: "approved",
-    State.SUBMITTED: "sent to RDS",
-    State.RUNNING: "running",
-    State.SUCCEEDED: "succeeded",
-    State.FAILED: "failed",
-    State.REJECTED: "rejected",
-    State.EXPIRED: "expired",
-    State.CANCELLED: "cancelled",
-    State.DENIED: "denied by policy",
+    State.PENDING_APPROVAL: _("waiting for approval"),
+    State.APPROVED: _("approved"),
+    State.SUBMITTED: _("sent to RDS"),
+    State.RUNNING: _("running"),
+    State.SUCCEEDED: _("succeeded"),
+    State.FAILED: _("failed"),
+    State.REJECTED: _("rejected"),
+    State.EXPIRED: _("expired"),
+    State.CANCELLED: _("cancelled"),
+    State.DENIED: _("denied by policy"),
 }
 
 EMOJI: dict[State, str] = {

@@ -1,9 +1,11 @@
-"""Conditional state changes, each with its audit event and its Slack messages.
+"""Conditional state changes, each with its audit event, and the outbox's raw insert.
 
 Every change of a request's state goes through :func:`move`: an ``UPDATE ...
-WHERE state IN (allowed sources)`` whose row count says whether this caller won.
-The audit event and any outbox messages are written in the same transaction,
-so a state change, its record and its notifications exist together or not at all.
+WHERE state IN (allowed sources)`` whose row count says whether this caller won,
+and the audit event is appended in the same transaction. The caller records the
+change's Slack notices (:func:`bot.workflow.notices.post`, which uses
+:func:`enqueue`) in that transaction too, so a state change, its record and its
+notifications are committed together or not at all.
 """
 
 from __future__ import annotations

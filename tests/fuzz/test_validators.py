@@ -290,7 +290,7 @@ EXAMPLES = [
     ("backup", {"DBInstanceId": estate.MSSQL_PROD, "BackupStrategy": "db", "DBName": "hr,hr",
                 "BackupRetentionPeriod": "-1"}),
     ("backups", {"DBInstanceId": estate.MYSQL_PROD, "StartTime": "9999-12-31T23:59:59Z", "PageSize": "50"}),
-    ("backups", {"DBInstanceId": estate.MYSQL_PROD, "EndTime": "0001-01-01T00:00:00Z"}),  # known bug (overflow)
+    ("backups", {"DBInstanceId": estate.MYSQL_PROD, "EndTime": "0001-01-01T00:00:00Z"}),  # was an OverflowError; now a field error
 ]
 
 

@@ -27,23 +27,30 @@ def test_redact_url_hides_the_password() -> None:
     "sqlite:///:memory:",
 ])
 def test_in_memory_sqlite_is_refused(url: str) -> None:
-    with pytest.raises(ValueError):
+    """In memory, every connection (one per thread) would get its own empty database: refused, saying why."""
+    with pytest.raises(ValueError, match="use a file for SQLite"):
         Database(url)
 
 
-def test_an_in_memory_url_never_silently_loses_the_schema() -> None:
-    """Whatever Database does with ':memory:', it must not be a database that forgets its tables."""
+def test_a_sqlite_file_keeps_its_schema_across_connections_and_engines(tmp_path: Path) -> None:
+    """What ':memory:' would lose, a file keeps: a schema upgraded once is there for every later connection."""
     from bot.store import migrate
 
-    try:
-        db = Database("sqlite:///:memory:")
-    except ValueError:
-        return
+    url = f"sqlite:///{tmp_path / 'kept.db'}"
+    db = Database(url)
     try:
         migrate.upgrade(db)
-        assert migrate.current_revision(db) is not None
+        head = migrate.current_revision(db)
+        assert head is not None and migrate.is_current(db)
     finally:
         db.dispose()
+    again = Database(url)
+    try:
+        assert migrate.current_revision(again) == head and migrate.is_current(again)
+        with again.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM requests").scalar() == 0
+    finally:
+        again.dispose()
 
 
 def test_sqlite_connections_are_wal_with_a_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:

@@ -61,9 +61,10 @@ def _cli(url: str, *args: str):
 def _open_file_first(url: str) -> None:
     """SQLite only: create the (still empty) file in WAL mode before the race.
 
-    Two connections racing to switch a brand-new file to WAL fail at random with
-    "database is locked" (see test_db.py's xfail); that bug is pinned there, so
-    these tests race on the schema upgrade itself.
+    Switching a brand-new file to WAL while another connection writes used to fail
+    with "database is locked"; Database now retries (``bot.store.db._enable_wal``)
+    and test_db.py's ``test_connecting_to_a_fresh_file_another_connection_is_writing_waits``
+    covers that, so these tests race on the schema upgrade itself.
     """
     if url.startswith("sqlite"):
         db = Database(url)
