@@ -33,6 +33,7 @@ from bot.workflow.audit_seal import AuditSeal
 from bot.workflow.background import Background, Wakeup
 from bot.workflow.deps import Deps
 from bot.workflow.execution import retry_delay_s
+from bot.workflow.limits import RateLimits
 from bot.workflow.outbox import OutboxDispatcher
 from bot.workflow.queries import Requests
 from bot.workflow.reminders import Reminders
@@ -64,6 +65,8 @@ class Runtime:
     ready: threading.Event = field(default_factory=threading.Event)
     _stopping: bool = False
     server: Any = None
+    metrics_web: Any = None  # /metrics on its own address (RDSBOT_METRICS_HOST/PORT), when set
+    metrics_server: Any = None
 
     def start(self) -> None:
         """Start background work; /healthz turns 200 when this returns."""
@@ -81,13 +84,27 @@ class Runtime:
 
         self.server = make_server(self.web, self.settings.host, self.settings.port)
         host, port = self.server.effective_host, self.server.effective_port
+        if self.metrics_web is not None:
+            self.metrics_server = make_server(self.metrics_web, self.settings.metrics_host or self.settings.host,
+                                              self.settings.metrics_port or 0, threads=2)
+            threading.Thread(target=self._serve, args=(self.metrics_server,), name="metrics-http", daemon=True).start()
         return str(host), int(port)
+
+    @property
+    def metrics_address(self) -> tuple[str, int] | None:
+        """Where /metrics is served on its own, once bound."""
+        if self.metrics_server is None:
+            return None
+        return str(self.metrics_server.effective_host), int(self.metrics_server.effective_port)
 
     def serve_forever(self) -> None:
         if self.server is None:
             self.listen()
+        self._serve(self.server)
+
+    def _serve(self, server: Any) -> None:
         try:
-            self.server.run()
+            server.run()
         except (OSError, ValueError):
             # stop() closed the listening socket under the running loop: that is the way out.
             if not self._stopping:
@@ -110,8 +127,9 @@ class Runtime:
     def stop(self) -> None:
         self._stopping = True
         self.ready.clear()
-        if self.server is not None:
-            self.server.close()
+        for server in (self.server, self.metrics_server):
+            if server is not None:
+                server.close()
         self.jobs.stop()
         self.outbox.stop()
         self.leader.release()
@@ -175,8 +193,10 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
     # Bolt's lazy listeners and the workflow's follow-ups share one counted pool (see Runtime.drain).
     executor = Background(max_workers=32, thread_name_prefix="rdsbot")
     wakeup = Wakeup()
+    limits = RateLimits(db, settings)
     deps = Deps(settings=settings, db=db, policy=policy, gateway=gateway, directory=directory, rules=rules,
-                groups=SlackGroups(client), wakeup=wakeup, later=executor.submit)
+                groups=SlackGroups(client, ttl_s=settings.usergroup_ttl_s), wakeup=wakeup, later=executor.submit,
+                limits=limits)
     policy.subscribe(lambda e: record_reload(deps, "policy", ok=e.ok, version=e.version,
                                              previous=e.previous_version, error=e.error))
     rules.subscribe(lambda e: record_reload(deps, "approval_rules", ok=e.ok, version=e.version,
@@ -200,9 +220,13 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
         Job("approval_rules_reload", rules.reload_if_changed, 2.0, leader_only=False),
         Job("reminders", reminders.fire_due, 1.0),
         Job("prune_deliveries", deliveries.prune, 600.0),
+        Job("prune_rate_counts", limits.prune, 600.0),
     ]
     if settings.audit_seal_channel:
-        seal = AuditSeal(db, settings.audit_seal_channel, kick=wakeup.ring)
+        from bot.slack.seal_reader import SlackSealReader
+
+        reader = SlackSealReader(build_client(settings, outbox=True), settings.audit_seal_channel)
+        seal = AuditSeal(db, settings.audit_seal_channel, anchors=reader.anchors, kick=wakeup.ring)
         job_list.append(Job("audit_seal", seal.run, settings.audit_seal_every_s))
     jobs = Jobs(leader=leader, jobs=job_list)
     listeners = Listeners(deps=deps, executor=executor, reminders=reminders)
@@ -212,5 +236,11 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
                       requests=requests, outbox=outbox, jobs=jobs, leader=leader, web=None, executor=executor,
                       bolt=bolt)
     signing = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-    runtime.web = WebApp(bolt, ready=lambda: runtime.ready.is_set() and jobs.running, signing_secret=signing)
+    ready = lambda: runtime.ready.is_set() and jobs.running  # noqa: E731
+    own_metrics = settings.metrics_host is not None or settings.metrics_port is not None
+    # Socket Mode: Slack never calls in, so POST /slack/events does not exist here at all.
+    runtime.web = WebApp(None if settings.socket_mode else bolt, ready=ready, signing_secret=signing,
+                         metrics=not own_metrics)
+    if own_metrics:
+        runtime.metrics_web = WebApp(None, ready=ready, metrics=True)
     return runtime

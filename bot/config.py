@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     # Test hook only: the process kills itself (SIGKILL) at this named point, so crash
     # recovery can be tested deterministically. Never set it in production.
     crash_at: str | None = Field(default=None, validation_alias="RDSBOT_TEST_CRASH_AT")
+    # Per-person limits, counted in the database so every replica shares them (0 = no limit).
+    limit_submissions_per_hour: int = Field(default=30, ge=0, validation_alias="RDSBOT_LIMIT_SUBMISSIONS_PER_HOUR")
+    limit_lookups_per_minute: int = Field(default=120, ge=0, validation_alias="RDSBOT_LIMIT_LOOKUPS_PER_MINUTE")
+    limit_reminders_per_day: int = Field(default=20, ge=0, validation_alias="RDSBOT_LIMIT_REMINDERS_PER_DAY")
+    # /metrics on its own address (keep it off the port Slack reaches); unset = beside /slack/events.
+    metrics_host: str | None = Field(default=None, validation_alias="RDSBOT_METRICS_HOST")
+    metrics_port: int | None = Field(default=None, ge=0, le=65535, validation_alias="RDSBOT_METRICS_PORT")
+    # How long a Slack user group's membership may be trusted before it is read again.
+    usergroup_ttl_s: float = Field(default=300.0, gt=0, validation_alias="RDSBOT_USERGROUP_TTL_S")
     log_level: str = Field(default="INFO", validation_alias="RDSBOT_LOG_LEVEL")
     log_format: str = Field(default="json", validation_alias="RDSBOT_LOG_FORMAT")
 
@@ -89,11 +98,16 @@ class Settings(BaseSettings):
         missing = []
         if self.slack_bot_token is None:
             missing.append("SLACK_BOT_TOKEN")
-        if self.slack_signing_secret is None and self.slack_app_token is None:
+        if self.slack_signing_secret is None and not self.socket_mode:
             missing.append("SLACK_SIGNING_SECRET")
         if not self.approval_channel:
             missing.append("RDSBOT_APPROVAL_CHANNEL")
         return missing
+
+    @property
+    def socket_mode(self) -> bool:
+        """Socket Mode (an app-level token): Slack never calls us, so nothing is served for it."""
+        return self.slack_app_token is not None and bool(self.slack_app_token.get_secret_value())
 
     def secret_values(self) -> list[str]:
         """Every configured secret, so loggers and error renderers can redact them."""

@@ -6,11 +6,15 @@ apps in one interpreter do not collide.
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+log = logging.getLogger(__name__)
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 
@@ -44,21 +48,37 @@ OUTBOX_PENDING = _gauge("rdsbot_outbox_pending", "Slack messages decided but not
 
 
 class RequestsByState:
-    """Current number of requests per operation and state, read from the database at scrape time."""
+    """Current number of requests per operation and state, read from the database.
 
-    def __init__(self) -> None:
+    At most once per ``max_age_s`` however often (or however many) scrapers ask:
+    a scrape is a cached answer, not a GROUP BY over the requests table.
+    """
+
+    def __init__(self, max_age_s: float = 15.0) -> None:
         self.count: Callable[[], list[tuple[str, str, int]]] | None = None
+        self.max_age_s = max_age_s
+        self._rows: list[tuple[str, str, int]] = []
+        self._read_at = float("-inf")
+        self._lock = threading.Lock()
+        self.queries = 0  # how many times the database was asked (tests check scrapes stay cheap)
+
+    def _current(self) -> list[tuple[str, str, int]]:
+        with self._lock:
+            if self.count is None or time.monotonic() - self._read_at < self.max_age_s:
+                return self._rows
+            try:
+                self._rows = self.count()
+                self.queries += 1
+            except Exception:  # noqa: BLE001 - a scrape must not fail because the database is busy
+                log.warning("requests-by-state gauge not refreshed; the previous counts stand", exc_info=True)
+            self._read_at = time.monotonic()
+            return self._rows
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily("rdsbot_requests_current", "Requests by operation and current state.",
                                    labels=["operation", "state"])
-        if self.count is not None:
-            try:
-                rows = self.count()
-            except Exception:  # noqa: BLE001 - a scrape must not fail because the database is busy
-                rows = []
-            for operation, state, number in rows:
-                family.add_metric([operation, state], number)
+        for operation, state, number in self._current():
+            family.add_metric([operation, state], number)
         yield family
 
 

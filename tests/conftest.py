@@ -1,15 +1,28 @@
-"""Shared fixtures: databases (SQLite file, and PostgreSQL when available) and the stack."""
+"""Shared fixtures: databases (SQLite file, and PostgreSQL when available) and the stack.
+
+Which database a test runs on is the ``database_url`` fixture's parameter. By
+default a test runs on both: the store, its migrations, crash recovery and
+replicas are where SQLite and PostgreSQL can differ (locking, advisory locks,
+types, DDL). Folders whose tests drive the whole bot through Slack and RDS
+(``tests/e2e``) narrow it to SQLite in their own conftest with
+``database_fixture("sqlite")``: the bot reaches the database only through the
+store, so a PostgreSQL twin of each flow would repeat the store's tests at
+twice the cost. A single test can still ask for both with
+``@pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)``.
+"""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 PG_URL_ENV = "RDSBOT_TEST_POSTGRES_URL"
+DATABASES = ("sqlite", "postgres")
 
 
 def _postgres_admin_url() -> str | None:
@@ -37,10 +50,9 @@ def _drop_pg_database(admin_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, then (if configured) a PostgreSQL database."""
-    if request.param == "sqlite":
+def fresh_database(kind: str, tmp_path: Path) -> Iterator[str]:
+    """Yield the URL of a new, empty database of ``kind`` ("sqlite" or "postgres"); drop it afterwards."""
+    if kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'rdsbot.db'}"
         return
     admin = _postgres_admin_url()
@@ -52,3 +64,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
     finally:
         _drop_pg_database(admin, name)
+
+
+def database_fixture(*kinds: str) -> Callable[..., Any]:
+    """A ``database_url`` fixture whose tests run once per database in ``kinds``."""
+
+    @pytest.fixture(params=list(kinds))
+    def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+        """A fresh, empty database: a SQLite file, or (if configured) a PostgreSQL database."""
+        yield from fresh_database(request.param, tmp_path)
+
+    return database_url
+
+
+database_url = database_fixture(*DATABASES)
+
+
+@pytest.fixture(autouse=True)
+def _wall_clock_after_each_test() -> Iterator[None]:
+    """Tests may move the bot's clock forward (``CLOCK.advance``); the next test starts on wall time."""
+    yield
+    from bot.timeutil import CLOCK
+
+    CLOCK.reset()

@@ -109,14 +109,33 @@ class FieldErrors(Exception):
         super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
 
 
+@dataclass(frozen=True)
+class Touched:
+    """One instance a request acts on, and its role in it: ``source``, ``target`` or ``instance``.
+
+    Every instance a request touches is a policy resource of it: the requester
+    needs the operation's action on each, an approver ``rdsbot:Approve`` on each.
+    """
+
+    role: str
+    instance: InstanceInfo
+
+
 @dataclass
 class Plan:
     """A validated request: the API parameters and what it acts on."""
 
-    instance_id: str  # the instance whose ARN is the policy resource
+    instance_id: str  # the main instance: the request's card and thread are about it
     params: dict[str, Any]
     instance: InstanceInfo | None = None
     summary: list[tuple[str, str]] = field(default_factory=list)
+    touches: tuple[Touched, ...] = ()  # every instance it acts on; empty: just ``instance``
+
+    @property
+    def touched(self) -> tuple[Touched, ...]:
+        if self.touches:
+            return self.touches
+        return (Touched("instance", self.instance),) if self.instance is not None else ()
 
 
 @dataclass(frozen=True)

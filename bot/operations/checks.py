@@ -34,14 +34,15 @@ def require_instance(
     unlocked: bool = True,
     engines: Iterable[str] | None = None,
     why_engine: str = "",
+    region: str | None = None,
 ) -> InstanceInfo | None:
-    """The instance if it exists and meets the conditions; otherwise a field error."""
+    """The instance if it exists (in ``region``, default the bot's) and meets the conditions; otherwise a field error."""
     if instance_id is None or not c.ok(field):
         return None
     try:
-        info = ctx.directory.instance(instance_id)
+        info = ctx.directory.instance(instance_id, region=region)
     except RdsError as error:
-        c.add(field, instance_unusable(error, instance_id, ctx.region_id))
+        c.add(field, instance_unusable(error, instance_id, region or ctx.region_id))
         return None
     allowed = {e.lower() for e in engines} if engines is not None else None
     if allowed is not None and info.engine.lower() not in allowed:

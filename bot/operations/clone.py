@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.i18n import _
-from bot.operations.base import Context, FieldError, FieldKind, FieldSpec, Form, Meta, Operation, Plan, Progress, instance_field, lookup_instance, reason_field
+from bot.operations.base import Context, FieldError, FieldKind, FieldSpec, Form, Meta, Operation, Plan, Progress, Touched, instance_field, lookup_instance, reason_field
 from bot.operations.checks import check_backup, check_window
 from bot.operations.rules import VPC_ID, VSWITCH_ID, ZONE_ID, Checker, api_time, check_description, check_ip, check_names, check_reason, one_of
 from bot.rds.directory import InstanceInfo, RdsDirectory
@@ -181,7 +181,8 @@ class Clone(Operation):
             "DbNames": ",".join(db_names) if db_names else None,
         }
         params = {k: v for k, v in params.items() if v is not None}
-        return Plan(instance_id=instance_id, params=params, instance=source, summary=self.summary(params))
+        return Plan(instance_id=instance_id, params=params, instance=source, summary=self.summary(params),
+                    touches=(Touched("source", source),))
 
     @staticmethod
     def _vswitches(c: Checker, zone2: bool) -> str | None:

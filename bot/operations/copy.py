@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.i18n import _
-from bot.operations.base import Context, FieldError, FieldKind, FieldSpec, Form, FormValue, Meta, Operation, Plan, Progress, instance_field, reason_field
+from bot.operations.base import Context, FieldError, FieldKind, FieldSpec, Form, FormValue, Meta, Operation, Plan, Progress, Touched, instance_field, reason_field
 from bot.operations.checks import check_backup, check_window, require_instance
 from bot.operations.rules import DB_NAME, Checker, api_time, check_reason, load_json, one_of
 from bot.rds.directory import InstanceInfo, RdsDirectory
@@ -165,8 +165,9 @@ class Copy(Operation):
             "SyncUserPrivilege": sync,
         }
         params = {k: v for k, v in params.items() if v is not None}
-        # The policy resource of a copy is the target (DESIGN.md).
-        return Plan(instance_id=target.id, params=params, instance=target, summary=self.summary(params))
+        # Both instances are policy resources: data leaves the source and lands on the target.
+        return Plan(instance_id=target.id, params=params, instance=target, summary=self.summary(params),
+                    touches=(Touched("source", source), Touched("target", target)))
 
     @staticmethod
     def _check_pair(c: Checker, source: InstanceInfo, target: InstanceInfo) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.i18n import _
 from bot.operations import table_meta
-from bot.operations.base import Context, FieldError, FieldKind, FieldSpec, Form, Meta, Operation, Plan, Progress, instance_field, reason_field
+from bot.operations.base import Context, FieldError, FieldKind, FieldSpec, Form, Meta, Operation, Plan, Progress, Touched, instance_field, reason_field
 from bot.operations.checks import require_instance
 from bot.operations.rules import Checker, api_time, check_reason
 from bot.operations.table_meta import TableMetaError
@@ -81,6 +81,15 @@ class Restore(Operation):
                     c.fail(name, "point_in_time_needs", "A point-in-time restore needs {what}.", what=what)
         meta = self._table_meta(c)
         target = require_instance(c, ctx, target_id)
+        # A point-in-time restore reads another instance: it must exist where the user says,
+        # and it is a policy resource of the request like the target (a dev target must not
+        # pull a production source).
+        source = (require_instance(c, ctx, source_name, field="SourceDBInstanceName", region=region, running=False,
+                                   primary=False, unlocked=False)
+                  if restore_type == "1" and source_name and region else None)
+        if source is not None and source.region_id and source.region_id != region:
+            c.fail("SourceDBInstanceName", "source_in_other_region", "{instance} is in {actual}, not {region}.",
+                   instance=source.id, actual=source.region_id, region=region)
         c.done()
         assert target is not None and meta is not None
         if target.read_only_ids:
@@ -110,7 +119,8 @@ class Restore(Operation):
         params = {k: v for k, v in params.items() if v is not None}
         summary = self.summary({k: v for k, v in params.items() if k != "TableMeta"})
         summary.append((_("Restores"), table_meta.summary(meta)))
-        return Plan(instance_id=target.id, params=params, instance=target, summary=summary)
+        touches = (Touched("target", target),) + ((Touched("source", source),) if source is not None else ())
+        return Plan(instance_id=target.id, params=params, instance=target, summary=summary, touches=touches)
 
     @staticmethod
     def _meta_field(form: Form) -> str:

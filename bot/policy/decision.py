@@ -33,6 +33,13 @@ class Decision(BaseModel, frozen=True):
     groups: tuple[str, ...] = ()
     tags_assumed: bool = False
     needs_tags: Rule | None = None
+    unknown_groups: tuple[str, ...] = ()  # user groups whose membership could not be read
+
+    def _groups_text(self) -> str:
+        if not self.unknown_groups:
+            return ""
+        return (f" Membership of {', '.join(self.unknown_groups)} could not be read from Slack, so "
+                "rules for those groups count only when they deny.")
 
     @property
     def effect(self) -> str:
@@ -40,6 +47,9 @@ class Decision(BaseModel, frozen=True):
 
     def explain(self) -> str:
         """One or two plain sentences, starting with ``allow`` or ``deny``."""
+        return self._explain() + self._groups_text()
+
+    def _explain(self) -> str:
         version = f"policy version {self.policy_version}"
         if self.rule is None:
             text = (f"deny: no rule allows {self.action} on {self.resource} "

@@ -113,11 +113,14 @@ class PolicyEngine:
 
     # -- deciding -------------------------------------------------------------
     def decide(self, subject: str, action: str, resource: str, *,
-               tags: Mapping[str, str] | None = None, groups: Sequence[str] = ()) -> Decision:
+               tags: Mapping[str, str] | None = None, groups: Sequence[str] = (),
+               unknown_groups: Sequence[str] = ()) -> Decision:
         """May ``subject`` (in Slack user ``groups``) do ``action`` on ``resource``?
 
         ``tags`` are the instance's tags, or ``None`` when they are unknown: then
         tag-conditioned denies apply and tag-conditioned allows do not.
+        ``unknown_groups`` are user groups whose membership could not be read: the
+        same rule, failing closed — their denies apply, their allows do not.
         Raises ValueError for a malformed request (a programming error).
         """
         problem = subject_problem(subject, allow_anyone=False)
@@ -127,7 +130,14 @@ class PolicyEngine:
         check_resource(resource)
         group_ids = tuple(sorted({normalize_group(group) for group in groups}))
         known_tags = None if tags is None else {str(k): str(v) for k, v in tags.items()}
-        return self._decide(subject, action, resource, known_tags, group_ids)
+        decision = self._decide(subject, action, resource, known_tags, group_ids)
+        unknown = tuple(sorted({normalize_group(g) for g in unknown_groups} - set(group_ids)))
+        if not unknown:
+            return decision
+        assumed = self._decide(subject, action, resource, known_tags, tuple(sorted({*group_ids, *unknown})))
+        if not assumed.allowed and assumed.rule is not None:
+            decision = assumed  # a deny that may apply to them applies
+        return decision.model_copy(update={"unknown_groups": unknown})
 
     def _decide(self, subject: str, action: str, resource: str,
                 tags: dict[str, str] | None, groups: tuple[str, ...]) -> Decision:

@@ -85,35 +85,66 @@ class RdsDirectory:
             if query:
                 params["SearchKey"] = query
             body = self.gateway.call("DescribeDBInstances", params)
-            return [instance_from_api(i) for i in items(body, "Items", "DBInstance")]
+            found = items(body, "Items", "DBInstance")
+            # DescribeDBInstances carries no tags; the policy needs them to decide who may see each.
+            tags = self._tags_by_region([(str(i.get("DBInstanceId") or ""), i.get("RegionId")) for i in found])
+            return [instance_from_api(i, tags.get(str(i.get("DBInstanceId") or ""))) for i in found]
 
         found = self._cached(("search", engine or "", query.lower()), load)
         needle = query.lower()
         return [i for i in found if needle in i.id.lower() or needle in i.description.lower()][:limit]
 
-    def _attributes(self, instance_id: str) -> dict[str, Any]:
+    def _attributes(self, instance_id: str, region: str | None = None) -> dict[str, Any]:
         """DescribeDBInstanceAttribute's item for the instance; raises RdsError (e.g. not found)."""
-        body = self.gateway.call("DescribeDBInstanceAttribute", {"DBInstanceId": instance_id})
+        body = self.gateway.call("DescribeDBInstanceAttribute", {"DBInstanceId": instance_id, "RegionId": region})
         found = items(body, "Items", "DBInstanceAttribute")
         if not found:
             raise RdsError("InvalidDBInstance.NotFound", f"{instance_id} was not found", status=404)
         return found[0]
 
-    def instance(self, instance_id: str, *, fresh: bool = False) -> InstanceInfo:
-        """One instance's attributes and tags; raises RdsError (e.g. not found)."""
-        return self._cached(("instance", instance_id),
-                            lambda: instance_from_api(self._attributes(instance_id), self._tags(instance_id)),
-                            fresh=fresh)
+    def instance(self, instance_id: str, *, region: str | None = None, fresh: bool = False) -> InstanceInfo:
+        """One instance's attributes and tags (``region``: where to look; default the bot's); raises RdsError."""
+
+        def load() -> InstanceInfo:
+            attributes = self._attributes(instance_id, region)
+            # Tags are listed per region: ask the instance's own, or a DR instance looks untagged.
+            return instance_from_api(attributes, self._tags(instance_id, attributes.get("RegionId") or region))
+
+        return self._cached(("instance", instance_id, region), load, fresh=fresh)
 
     def status(self, instance_id: str) -> str:
         """The live status, never cached (progress polling)."""
         return str(self._attributes(instance_id).get("DBInstanceStatus") or "")
 
-    def _tags(self, instance_id: str) -> dict[str, str] | None:
+    def _tags_by_region(self, ids: list[tuple[str, Any]]) -> dict[str, dict[str, str] | None]:
+        """Tags of many instances, one ListTagResources call per region and 50 IDs (unreadable: None)."""
+        by_region: dict[str | None, list[str]] = {}
+        for instance_id, region in ids:
+            if instance_id:
+                by_region.setdefault(str(region) if region else None, []).append(instance_id)
+        out: dict[str, dict[str, str] | None] = {}
+        for region, members in by_region.items():
+            for start in range(0, len(members), 50):
+                chunk = members[start:start + 50]
+                try:
+                    body = self.gateway.call("ListTagResources", {"ResourceType": "INSTANCE", "ResourceId": chunk,
+                                                                  "RegionId": region})
+                except RdsError:
+                    out.update({i: None for i in chunk})
+                    continue
+                found: dict[str, dict[str, str]] = {i: {} for i in chunk}
+                for item in items(body, "TagResources", "TagResource"):
+                    owner = str(item.get("ResourceId") or "")
+                    if owner in found and item.get("TagKey"):
+                        found[owner][str(item["TagKey"])] = str(item.get("TagValue") or "")
+                out.update(found)
+        return out
+
+    def _tags(self, instance_id: str, region: str | None = None) -> dict[str, str] | None:
         try:
             body = self.gateway.call(
                 "ListTagResources",
-                {"ResourceType": "INSTANCE", "ResourceId": [instance_id]},
+                {"ResourceType": "INSTANCE", "ResourceId": [instance_id], "RegionId": region},
             )
         except RdsError:
             # Unknown tags are not "no tags": policy treats None as unknown.

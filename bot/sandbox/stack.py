@@ -130,6 +130,12 @@ def start_bot(emulators: Emulators, *, database_url: str, policy_dir: Path,
     host, port = runtime.listen()
     threading.Thread(target=runtime.serve_forever, name="http", daemon=True).start()
     runtime.start()
+    # start() imports the RDS SDK in the background (about 2 s the first time in a process, more on
+    # a busy machine); wait for it here, so a test's first picker or submission is not answered
+    # "over budget" only because this process was still importing.
+    warm = getattr(runtime.gateway, "warm", None)
+    if warm is not None:
+        warm()
     url = f"http://{host}:{port}"
     wait_healthy(url)
     return Stack(emulators=emulators, runtime=runtime, bot_url=f"{url}/slack/events",

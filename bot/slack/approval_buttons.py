@@ -86,4 +86,6 @@ def vote_text(outcome: VoteOutcome) -> str:
     text = escape(outcome.message)
     if outcome.status == "denied" and outcome.decision is not None:
         text = f":lock: {text}\n{messages.decision_text(outcome.decision)}"
+    elif outcome.status == "refused_at_send":
+        text = f":lock: {text}"
     return text

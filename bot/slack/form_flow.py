@@ -55,7 +55,7 @@ class FormFlow:
             return
         view_id = str(view.get("id") or "")[:100] or None
         future = self.executor.submit(intake.submit, self.deps, spec.name, user=user, channel=channel or user,
-                                      form=form, submission_key=f"view:{view_id}" if view_id else None)
+                                      form=form, submission_key=f"view:{user}:{view_id}" if view_id else None)
         try:
             outcome = future.result(timeout=SUBMIT_BUDGET_S)
         except FieldErrors as errors:

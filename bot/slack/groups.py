@@ -1,8 +1,9 @@
 """Slack user-group membership for policy subjects like ``usergroup:S0123``.
 
-Members come from usergroups.users.list and are cached for a short while, so
-a decision costs no Slack call most of the time, and a change in a group takes
-effect within the TTL.
+Members come from usergroups.users.list and are cached for ``RDSBOT_USERGROUP_TTL_S``,
+so a decision costs no Slack call most of the time and a change in a group takes
+effect within that age. When Slack cannot say, membership is unknown (never the
+last answer past its age, never "not a member"): the policy fails closed.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ class SlackGroups:
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
 
-    def members(self, group_id: str) -> frozenset[str]:
+    def members(self, group_id: str) -> frozenset[str] | None:
+        """The group's members, at most ``ttl_s`` old; None when Slack could not say (fail closed)."""
         now = time.monotonic()
         with self._lock:
             hit = self._members.get(group_id)
@@ -39,20 +41,23 @@ class SlackGroups:
             response = self.client.usergroups_users_list(usergroup=group_id)
             users = frozenset(response.get("users") or [])
         except SlackApiError as error:
-            # Keep the last known members if any: a Slack hiccup must not grant or
-            # revoke rights at random. With none known, the user is not a member.
+            # Never an old answer past its age, never "not a member": unknown. The policy
+            # then applies the group's denies and not its allows, and says so.
             log.warning("usergroup lookup failed", extra={"group": group_id, "error": str(error.response.get("error"))})
-            with self._lock:
-                stale = self._members.get(group_id)
-            return stale[1] if stale else frozenset()
+            return None
         with self._lock:
             self._members[group_id] = (time.monotonic(), users)
         return users
 
-    def groups_of(self, user_id: str, candidates: Sequence[str]) -> list[str]:
-        found = []
+    def membership(self, user_id: str, candidates: Sequence[str]) -> tuple[list[str], list[str]]:
+        found: list[str] = []
+        unknown: list[str] = []
         for subject in candidates:
             group_id = subject[len(PREFIX):] if subject.startswith(PREFIX) else subject
-            if user_id in self.members(group_id):
-                found.append(subject if subject.startswith(PREFIX) else f"{PREFIX}{group_id}")
-        return found
+            name = subject if subject.startswith(PREFIX) else f"{PREFIX}{group_id}"
+            members = self.members(group_id)
+            if members is None:
+                unknown.append(name)
+            elif user_id in members:
+                found.append(name)
+        return found, unknown

@@ -52,6 +52,9 @@ def decision_text(decision: Decision) -> str:
                    else _("Explicitly denied by {rule}.", rule=rule))
         if decision.tags_assumed:
             why += " " + _("The instance's tags are unknown, so this tag-conditioned deny applies.")
+    if decision.unknown_groups:
+        why += " " + _("Slack could not say whether you are in {groups}, so their rules count only when they deny.",
+                       groups=", ".join(code(g) for g in decision.unknown_groups))
     return _("{head}. {why} · policy {version}", head=head, why=why, version=code(decision.policy_version))
 
 

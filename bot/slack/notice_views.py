@@ -142,6 +142,8 @@ def _decided_line(request: Request) -> str:
         State.REJECTED: ":no_entry: " + _("Rejected {when}.", when=when),
         State.SUCCEEDED: ":large_green_circle: " + _("Finished {when}; details in the thread.", when=when),
         State.FAILED: ":red_circle: " + _("Failed {when}; details in the thread.", when=when),
+        State.DENIED: ":lock: " + _("Not sent {when}: decided again just before the call, it no longer holds; "
+                                    "details in the thread.", when=when),
     }
     return lines.get(state, "")
 
@@ -229,6 +231,8 @@ def direct(_notice: n.DirectMessage, facts: Facts) -> Message:
                                                      outcome=op.outcome(request.params, request.result or {})),
         State.FAILED: ":red_circle: " + _("Your request {request_id} failed: {error}", request_id=request.id, error=escape(
             RdsError(request.error_code or 'Unknown', request.error_message or '').plain())),
+        State.DENIED: ":lock: " + _("Your request {request_id} ({verb} `{instance}`) was not sent to RDS: {why}",
+                                    why=escape(request.error_message or ""), **about),
     }
     text = lines.get(state) or _("Your request {request_id} is {state}.", request_id=request.id, state=LABELS[state])
     return Message(text=strip(text), blocks=[section(text)], metadata=update_metadata(request))
@@ -289,4 +293,12 @@ def audit_seal(notice: n.AuditSealPost, _facts: Facts) -> Message:
         detail = _("Someone changed the bot's database outside the bot. Nothing was repaired; "
                    "`rdsbot audit verify` names the first bad event.")
     return Message(text=strip(f"{text} {detail}"), blocks=[section(text), context(detail)],
-                   metadata={"event_type": Metadata.UPDATE, "event_payload": {"seal": True}})
+                   metadata={"event_type": Metadata.UPDATE, "event_payload": seal_payload(notice)})
+
+
+def seal_payload(notice: n.AuditSealPost) -> dict[str, Any]:
+    """What a seal carries for :mod:`bot.slack.seal_reader` to read back: the anchor it vouches for."""
+    payload: dict[str, Any] = {"seal": True}
+    if notice.ok and notice.anchor:
+        payload["anchor"] = notice.anchor
+    return payload

@@ -32,9 +32,14 @@ class WebApp:
     unsigned caller gets a 401 and costs no JSON parsing at all.
     """
 
-    def __init__(self, bolt: App, *, ready: Callable[[], bool], signing_secret: str | None = None) -> None:
-        self.bolt = bolt
+    def __init__(self, bolt: App | None, *, ready: Callable[[], bool], signing_secret: str | None = None,
+                 metrics: bool = True) -> None:
+        if bolt is not None and not signing_secret:
+            # Serving Slack's endpoint without checking signatures would let anyone act as anyone.
+            raise ValueError("POST /slack/events needs the signing secret")
+        self.bolt = bolt  # None: Slack is not served here (Socket Mode, or a metrics-only address)
         self.ready = ready
+        self.metrics = metrics
         self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -43,15 +48,16 @@ class WebApp:
         if path == "/healthz" and method in {"GET", "HEAD"}:
             ok = self.ready()
             return _respond(start_response, 200 if ok else 503, json.dumps({"ok": ok}), "application/json")
-        if path == "/metrics" and method == "GET":
+        if path == "/metrics" and method == "GET" and self.metrics:
             return _respond(start_response, 200, metrics.render(), "text/plain; version=0.0.4")
-        if path == EVENTS_PATH:
+        if path == EVENTS_PATH and self.bolt is not None:
             if method != "POST":
                 return _respond(start_response, 405, "method not allowed")
             return self._slack(environ, start_response)
         return _respond(start_response, 404, "not found")
 
     def _slack(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        assert self.bolt is not None and self.verifier is not None
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -73,7 +79,7 @@ class WebApp:
         query = environ.get("QUERY_STRING", "")
         # Slack's own SSL check is unsigned; Bolt answers it without running anything.
         ssl_check = "json" not in (environ.get("CONTENT_TYPE") or "") and "ssl_check=1" in body.split("&")
-        if self.verifier is not None and not ssl_check and not self._signed(body, headers):
+        if not ssl_check and not self._signed(body, headers):
             metrics.SLACK_REQUESTS.labels("unsigned").inc()
             return _respond(start_response, 401, "invalid request signature")
         try:
@@ -123,4 +129,7 @@ def make_server(app: WebApp, host: str, port: int, *, threads: int = 16) -> Any:
     """A waitress server bound to host:port (port 0 picks a free one)."""
     from waitress.server import create_server
 
-    return create_server(app, host=host, port=port, threads=threads, ident="rdsbot", clear_untrusted_proxy_headers=True)
+    # max_request_body_size: waitress refuses a bigger body (413) from its headers, before buffering
+    # any of it; its default would spool up to 1 GiB to disk before the app's own check ran.
+    return create_server(app, host=host, port=port, threads=threads, ident="rdsbot", clear_untrusted_proxy_headers=True,
+                         max_request_body_size=MAX_BODY)

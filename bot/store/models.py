@@ -35,7 +35,11 @@ class Request(_AboutAnInstance, table=True):
     """One user request for one RDS operation, from submission to its end state.
 
     ``state`` only ever changes through conditional updates in
-    :mod:`bot.workflow.requests`, so two clicks or two replicas cannot both win.
+    :mod:`bot.workflow.transitions`, so two clicks or two replicas cannot both win.
+    ``params`` are the API parameters as approved: what is sent, never rebuilt.
+    ``resource``/``tags`` are the main instance's; ``resources`` lists every
+    instance the request touches (role, instance, region, ARN, tags), each of
+    which the requester and every approver must be allowed on.
     """
 
     __tablename__ = "requests"
@@ -58,6 +62,9 @@ class Request(_AboutAnInstance, table=True):
     approver_pool: str = Field(default="", max_length=256)
     policy_version: str = Field(default="", max_length=64)
     decision: dict[str, Any] = _json_column()
+    resources: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The form as submitted: validated again, against the estate as it is then, just before the call.
+    form: dict[str, Any] = _json_column()
 
     thread_channel: str | None = Field(default=None, max_length=64)
     thread_ts: str | None = Field(default=None, max_length=32)
@@ -83,6 +90,16 @@ class Request(_AboutAnInstance, table=True):
     own_thread: bool = Field(default=True)
     # The modal (view id) the request came from: a duplicated submission finds it.
     submission_key: str | None = Field(default=None, max_length=200)
+
+
+class RateCount(SQLModel, table=True):
+    """How many times one person did one limited thing in one time window (shared by replicas)."""
+
+    __tablename__ = "rate_counts"
+
+    key: str = Field(primary_key=True, max_length=200)  # "<what>:<user>:<window start, epoch s>"
+    count: int = Field(default=0)
+    window_end: datetime = _time_column(nullable=False)
 
 
 class Approval(SQLModel, table=True):

@@ -2,15 +2,19 @@
 
 :func:`resource_of` is the only place an instance's ARN is made, so requests,
 the modal's preview, the listing, reminders and pickers all name an instance
-the same way (its own region, the deployment's account).
+the same way (its own region, the deployment's account). A request's resources
+are every instance it touches (:class:`Resource`); the requester needs the
+operation's action on each, an approver ``rdsbot:Approve`` on each, and the
+strictest approval rule among them applies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from bot.operations.base import Operation
+from bot.operations.base import Operation, Touched
 from bot.policy import Decision
 from bot.policy.arn import instance_arn
 from bot.policy.subjects import is_user_id
@@ -32,6 +36,36 @@ def resource_of(deps: Deps, instance: InstanceInfo | str, region: str | None = N
     return instance_arn(region or deps.settings.region_id, deps.settings.account_id, instance_id)
 
 
+@dataclass(frozen=True)
+class Resource:
+    """One instance a request touches, as the policy sees it: its role, ARN and tags (None: unknown)."""
+
+    role: str
+    instance_id: str
+    region_id: str
+    arn: str
+    tags: dict[str, str] | None
+
+    def record(self) -> dict[str, Any]:
+        return {"role": self.role, "instance_id": self.instance_id, "region_id": self.region_id, "arn": self.arn,
+                "tags": self.tags}
+
+
+def resources_of(deps: Deps, touched: Sequence[Touched]) -> list[Resource]:
+    """The policy resources of a plan: every instance it touches, in its own region."""
+    return [Resource(t.role, t.instance.id, t.instance.region_id or deps.settings.region_id,
+                     resource_of(deps, t.instance), t.instance.tags) for t in touched]
+
+
+def stored_resources(request: Request) -> list[Resource]:
+    """The resources recorded with a request (one, for rows older than the resources column)."""
+    rows = request.resources or [{"role": "instance", "instance_id": request.instance_id,
+                                  "region_id": request.region_id, "arn": request.resource, "tags": request.tags}]
+    return [Resource(str(r.get("role") or "instance"), str(r.get("instance_id") or ""), str(r.get("region_id") or ""),
+                     str(r.get("arn") or ""), r.get("tags") if isinstance(r.get("tags"), dict) else None)
+            for r in rows]
+
+
 def decide(deps: Deps, user: str, action: str, resource: str, tags: Mapping[str, str] | None) -> Decision:
     """The policy's answer for a person (never a role or group posing as one)."""
     engine = deps.policy.current()
@@ -39,13 +73,22 @@ def decide(deps: Deps, user: str, action: str, resource: str, tags: Mapping[str,
         return Decision(allowed=False, subject=str(user)[:64], action=action, resource=resource,
                         tags=dict(tags) if tags is not None else None, policy_version=engine.version, rule=None)
     candidates = sorted(engine.referenced_usergroups())
-    groups = deps.groups.groups_of(user, candidates) if candidates else []
-    return engine.decide(user, action, resource, tags=tags, groups=groups)
+    groups, unknown = deps.groups.membership(user, candidates) if candidates else ([], [])
+    return engine.decide(user, action, resource, tags=tags, groups=groups, unknown_groups=unknown)
 
 
-def approver_decision(deps: Deps, request: Request, user: str) -> Decision:
-    """Whether ``user`` holds ``rdsbot:Approve`` on the request's resource."""
-    return decide(deps, user, APPROVE_ACTION, request.resource, request.tags or None)
+def decide_all(deps: Deps, user: str, action: str, resources: Sequence[Resource]) -> Decision:
+    """``action`` on every resource: the first refusal (it names its resource), else the main one's allow."""
+    decisions = [decide(deps, user, action, r.arn, r.tags) for r in resources]
+    if not decisions:
+        return decide(deps, user, action, "", None)
+    return next((d for d in decisions if not d.allowed), decisions[0])
+
+
+def approver_decision(deps: Deps, request: Request, user: str,
+                      resources: Sequence[Resource] | None = None) -> Decision:
+    """Whether ``user`` holds ``rdsbot:Approve`` on every instance the request touches."""
+    return decide_all(deps, user, APPROVE_ACTION, resources if resources is not None else stored_resources(request))
 
 
 def may_decide(deps: Deps, request: Request, user: str) -> bool:
@@ -61,17 +104,22 @@ def may_view(deps: Deps, request: Request, user: str) -> bool:
 def in_pool(deps: Deps, user: str, pool: str) -> bool:
     """Whether ``user`` holds the role an approval rule asks approvers to have."""
     engine = deps.policy.current()
-    groups = deps.groups.groups_of(user, sorted(engine.referenced_usergroups()))
-    return pool in engine.roles_of(user, groups)
+    groups, _unknown = deps.groups.membership(user, sorted(engine.referenced_usergroups()))
+    return pool in engine.roles_of(user, groups)  # a role held only through an unreadable group does not count
 
 
-def requirement(deps: Deps, op: Operation, resource: str, tags: Mapping[str, str] | None) -> Requirement | None:
-    """Who must approve, or None when the request runs without approval."""
+def requirement(deps: Deps, op: Operation, resources: Sequence[Resource]) -> Requirement | None:
+    """Who must approve, or None when the request runs without approval: the strictest rule over
+    every instance it touches (a dev target does not waive what a production source needs)."""
     if op.approval == "never":
         return None
     floor = 1 if op.approval == "always" else 0
-    needed = DEFAULT if deps.rules is None else deps.rules.current().requirement(op.ram_action, resource, tags,
-                                                                                 floor=floor)
+    if deps.rules is None:
+        needed = DEFAULT
+    else:
+        rules = deps.rules.current()
+        each = [rules.requirement(op.ram_action, r.arn, r.tags, floor=floor, role=r.role) for r in resources] or [DEFAULT]
+        needed = max(each, key=lambda req: (req.approvers, req.pool is not None))
     return needed if needed.approvers > 0 else None
 
 

@@ -56,8 +56,11 @@ class Rule:
     tags: dict[str, str] = field(default_factory=dict)
     approvers: int = 1
     pool: str | None = None
+    on: str | None = None  # only instances in this role of a request ("source", "target"); None: any
 
-    def matches(self, action: str, resource: str, tags: Mapping[str, str] | None) -> bool:
+    def matches(self, action: str, resource: str, tags: Mapping[str, str] | None, role: str | None = None) -> bool:
+        if self.on is not None and role is not None and role != self.on:
+            return False
         if not compile_wildcard(self.action.lower())(action.lower()):
             return False
         if not compile_wildcard(self.resource)(resource):
@@ -106,10 +109,14 @@ class ApprovalRules:
         return cls.from_text(file.read_text(encoding="utf-8"), source=str(file))
 
     def requirement(self, action: str, resource: str, tags: Mapping[str, str] | None, *,
-                    floor: int = 1) -> Requirement:
-        """The strictest matching rule, or the default; never fewer than ``floor`` approvers."""
+                    floor: int = 1, role: str | None = None) -> Requirement:
+        """The strictest matching rule, or the default; never fewer than ``floor`` approvers.
+
+        ``role`` is the instance's part in the request (``source``, ``target``); rules with
+        ``on`` set apply only to instances in that role.
+        """
         where = Path(self.source).name
-        matched = [r for r in self.rules if r.matches(action, resource, tags)]
+        matched = [r for r in self.rules if r.matches(action, resource, tags, role)]
         candidates = [r.requirement(f"{where} v{self.version}") for r in matched]
         if not candidates or (tags is None and any(r.tags for r in matched)):
             # No rule, or rules matched only because the tags are unknown: the
@@ -121,7 +128,8 @@ class ApprovalRules:
         return best
 
 
-_KEYS = {"name", "action", "resource", "tags", "approvers", "from"}
+_KEYS = {"name", "action", "resource", "tags", "approvers", "from", "on"}
+ROLES = ("source", "target", "instance")
 
 
 def _rule(index: int, raw: Any, source: str) -> Rule:
@@ -146,8 +154,12 @@ def _rule(index: int, raw: Any, source: str) -> Rule:
     pool = raw.get("from")
     if pool is not None and (not isinstance(pool, str) or not pool.startswith("role:")):
         raise ApprovalRulesError(f"{where}: 'from' must be a role, like \"role:dba\"")
+    on = raw.get("on")
+    if on is not None and on not in ROLES:
+        raise ApprovalRulesError(f"{where}: 'on' must be one of {', '.join(ROLES)} (the instance's part in a request)")
     name = raw.get("name") or f"rule {index}"
-    return Rule(name=str(name)[:80], action=action, resource=resource, tags=dict(tags), approvers=approvers, pool=pool)
+    return Rule(name=str(name)[:80], action=action, resource=resource, tags=dict(tags), approvers=approvers, pool=pool,
+                on=on)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from bot import crashpoints
 from bot.i18n import _
 from bot.store.models import Approval, Request
 from bot.timeutil import utcnow
+from bot.workflow import gate
 from bot.workflow import notices as n
 from bot.workflow import transitions as tx
 from bot.workflow.access import approver_decision, decision_record, in_pool
@@ -56,7 +57,25 @@ def vote(deps: Deps, request_id: str, *, user: str, approve: bool, reason: str =
     deps.kick()
     if outcome.status == "approved" and outcome.request is not None:
         crashpoints.reached("after_approval")
-        release(deps, outcome.request.id)
+        return _after_release(outcome, release(deps, outcome.request.id))
+    return outcome
+
+
+def _after_release(outcome: VoteOutcome, verdict: gate.Verdict | None) -> VoteOutcome:
+    """The last approver hears what the decision made again just before the call concluded."""
+    assert outcome.request is not None
+    rid = outcome.request.id
+    if isinstance(verdict, gate.Refuse):
+        return VoteOutcome("refused_at_send", _("You approved {request_id}, but it was not sent to RDS: {why}",
+                                                request_id=rid, why=verdict.why), outcome.request, verdict.decision)
+    if isinstance(verdict, gate.NeedsApprovers):
+        return VoteOutcome("counted", _("Your approval is counted, but {request_id} now needs {needed} approvals "
+                                        "({rule}); {left} more needed.", request_id=rid, needed=verdict.needed,
+                                        rule=verdict.rule or "", left=max(verdict.needed - verdict.have, 1)),
+                           outcome.request, outcome.decision)
+    if isinstance(verdict, gate.HoldUntil):
+        return VoteOutcome("approved", _("You approved {request_id}; it is held: {why}", request_id=rid,
+                                         why=verdict.why), outcome.request, outcome.decision)
     return outcome
 
 
@@ -100,6 +119,12 @@ def _record(session: Any, request: Request, *, user: str, approve: bool, reason:
     already = session.exec(
         select(Approval).where(Approval.request_id == request.id, Approval.approver == user)
     ).first()
+    if already is not None and already.decision == "revoked":
+        # Their earlier approval stopped counting when their rights changed; checked again above, it counts anew.
+        already.decision, already.reason = "approve" if approve else "reject", reason
+        already.policy_version, already.created_at = policy_version, utcnow()
+        session.add(already)
+        return None
     if already is not None and (approve or already.decision == "reject"):
         message = (_("You already approved this request; it counts once.") if already.decision == "approve"
                    else _("You already rejected this request; it counts once."))

@@ -13,16 +13,19 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import update
+
 from bot import crashpoints, logs, operations
 from bot.operations.base import Operation
 from bot.rds.errors import ErrorKind, RdsError
-from bot.store.models import Request
+from bot.store.models import Approval, Request
 from bot.timeutil import utcnow
 from bot.workflow import gate
 from bot.workflow.access import decision_record
 from bot.workflow import notices as n
 from bot.workflow import transitions as tx
 from bot.workflow.deps import Deps
+from bot.workflow.queries import approvers_in
 from bot.workflow.states import State
 
 log = logging.getLogger(__name__)
@@ -52,7 +55,8 @@ def release(deps: Deps, request_id: str) -> gate.Verdict | None:
 def _send(deps: Deps, request_id: str) -> None:
     with deps.db.session() as session:
         claimed = tx.move(session, request_id, State.SUBMITTED, actor="rdsbot", event="submitted",
-                          sources={State.APPROVED}, submitted_at=utcnow(), attempts=Request.attempts + 1)
+                          sources={State.APPROVED}, submitted_at=utcnow(), attempts=Request.attempts + 1,
+                          error_code=None, error_message=None)
     if claimed is not None:
         call_rds(deps, claimed)
 
@@ -71,23 +75,43 @@ def _refuse(deps: Deps, request: Request, verdict: gate.Refuse) -> None:
 
 
 def _reopen(deps: Deps, request: Request, verdict: gate.NeedsApprovers) -> None:
+    """Back to ``pending_approval``: approvals that no longer count are marked revoked, the card
+    shows what is needed now, and it reaches the approvals channel if it never had a card there."""
     now = utcnow()
+    resources = list(verdict.resources)
+    valid = set(gate.valid_approvers(deps, request, resources, pool=verdict.pool))
     with deps.db.session() as session:
+        revoked = [a for a in approvers_in(session, request.id) if a not in valid]
         moved = tx.move(session, request.id, State.PENDING_APPROVAL, actor="rdsbot", event="needs_more_approvers",
                         sources={State.APPROVED}, approvals_needed=verdict.needed, approver_pool=verdict.pool or "",
                         expires_at=now + timedelta(seconds=deps.settings.approval_ttl_s),
+                        resources=[r.record() for r in resources] or request.resources,
+                        tags=dict((resources[0].tags or {}) if resources else request.tags),
                         detail={"needed": verdict.needed, "have": verdict.have, "pool": verdict.pool,
-                                "rule": verdict.rule})
-        if moved is not None:
-            n.announce(session, moved)
+                                "rule": verdict.rule, "revoked_approvals": revoked,
+                                "resources": [r.record() for r in resources]})
+        if moved is None:
+            return
+        if revoked:
+            session.execute(update(Approval).where(Approval.request_id == request.id,  # type: ignore[arg-type]
+                                                   Approval.approver.in_(revoked))  # type: ignore[attr-defined]
+                            .values(decision="revoked").execution_options(synchronize_session=False))
+        n.announce(session, moved)
+        if request.approvals_needed == 0 and moved.own_thread:
+            # It ran without approval until now: its card was never in the approvals channel.
+            n.post(session, n.Anchor(), request_id=request.id, key=f"{request.id}:anchor:reopened:{moved.version}")
     deps.kick()
 
 
 def _hold(deps: Deps, request: Request, verdict: gate.HoldUntil) -> None:
-    # Stays approved: recovery asks the gate again on its next round.
+    """Stays approved; recovery asks the gate again on its next round. Audited once per reason."""
+    if request.error_message == verdict.why[:2000]:
+        return
     with deps.db.session() as session:
-        tx.note(session, request.id, "held", actor="rdsbot", state=State.APPROVED,
-                detail={"until": verdict.until.isoformat(), "why": verdict.why})
+        if tx.touch(session, request, expect_version=request.version, error_code="Held",
+                    error_message=verdict.why[:2000]):
+            tx.note(session, request.id, "held", actor="rdsbot", state=State.APPROVED,
+                    detail={"until": verdict.until.isoformat(), "why": verdict.why})
 
 
 def call_rds(deps: Deps, request: Request) -> None:

@@ -14,10 +14,17 @@ approved request a crash left behind — goes through :func:`verdict` (via
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from bot import operations
 from bot.i18n import _
+from bot.operations.base import Context, FieldErrors, Operation
 from bot.policy import Decision
+from bot.rds.errors import RdsError
+from bot.timeutil import utcnow
+from bot.workflow.access import (Resource, approver_decision, decide_all, in_pool, requirement, resources_of,
+                                 stored_resources)
+from bot.workflow.queries import Requests
 from bot.store.models import Request
 from bot.workflow.deps import Deps
 from bot.workflow.states import State
@@ -25,7 +32,9 @@ from bot.workflow.states import State
 
 @dataclass(frozen=True)
 class Send:
-    """Everything still holds: send it."""
+    """Everything still holds: send it. ``resources`` as read just now."""
+
+    resources: tuple[Resource, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,13 +61,70 @@ class NeedsApprovers:
     have: int
     pool: str | None = None
     rule: str | None = None
+    resources: tuple[Resource, ...] = ()
 
 
 Verdict = Send | Refuse | HoldUntil | NeedsApprovers
 
+RECHECK_AFTER_S = 30  # RDS did not answer the re-check: recovery asks again after this
+
 
 def verdict(deps: Deps, request: Request) -> Verdict:
-    """May ``request`` be sent to RDS now?"""
+    """May ``request`` be sent to RDS now? Decided again from scratch: the policy and approval
+    rules as they are now, the instances' tags and state read fresh from RDS, the form
+    validated again, and every approval checked against the approver's current rights."""
     if request.state != State.APPROVED:
-        return Refuse(_("the request is {state}, not approved", state=request.state.replace('_', ' ')))
-    return Send()
+        return Refuse(_("the request is {state}, not approved", state=request.state.replace("_", " ")))
+    _reload(deps)
+    op = operations.require(request.operation)
+    try:
+        resources = _fresh_resources(deps, op, request)
+    except FieldErrors as errors:
+        return Refuse(_("it no longer passes its checks: {problems}", problems=" ".join(errors.errors.values())))
+    except RdsError as error:
+        if error.code.endswith("NotFound"):
+            return Refuse(_("an instance it touches is gone: {error}", error=error.plain()))
+        return HoldUntil(utcnow() + timedelta(seconds=RECHECK_AFTER_S),
+                         _("RDS could not be asked again before sending: {error}", error=error.plain()))
+    decision = decide_all(deps, request.requester, op.ram_action, resources)
+    if not decision.allowed:
+        return Refuse(_("the policy no longer allows it: {explanation}", explanation=decision.explain()), decision)
+    needed = requirement(deps, op, resources)
+    if needed is None:
+        return Send(resources=tuple(resources))
+    valid = valid_approvers(deps, request, resources, pool=needed.pool)
+    if len(valid) < needed.approvers:
+        return NeedsApprovers(needed=needed.approvers, have=len(valid), pool=needed.pool, rule=needed.rule,
+                              resources=tuple(resources))
+    return Send(resources=tuple(resources))
+
+
+def valid_approvers(deps: Deps, request: Request, resources: list[Resource], *, pool: str | None) -> list[str]:
+    """The approvals that still count: by someone who may still approve every instance (and is in the pool)."""
+    approvers = Requests(deps.db).approvers_of(request.id)
+    return [a for a in approvers
+            if a != request.requester and approver_decision(deps, request, a, resources).allowed
+            and (not pool or in_pool(deps, a, pool))]
+
+
+def _reload(deps: Deps) -> None:
+    """A policy or rules edit made seconds ago counts: reload now rather than at the next tick."""
+    deps.policy.reload_if_changed()
+    if deps.rules is not None:
+        deps.rules.reload_if_changed()
+
+
+def _fresh_resources(deps: Deps, op: Operation, request: Request) -> list[Resource]:
+    """Every instance the request touches, read from RDS now (no cache); the form validated again."""
+    for resource in stored_resources(request):
+        deps.directory.forget(resource.instance_id)
+    if request.form:
+        plan = op.validate(request.form, Context(directory=deps.directory, now=utcnow(),
+                                                 region_id=deps.settings.region_id, user=request.requester))
+        fresh = resources_of(deps, plan.touched)
+        if fresh:
+            return fresh
+    # A row from before forms were kept: the same instances, their tags read again.
+    return [Resource(r.role, r.instance_id, r.region_id, r.arn,
+                     deps.directory.instance(r.instance_id, region=r.region_id or None, fresh=True).tags)
+            for r in stored_resources(request)]

@@ -19,11 +19,17 @@ from bot.store.models import Request
 from bot.timeutil import utcnow
 from bot.workflow import notices as n
 from bot.workflow import transitions as tx
-from bot.workflow.access import decide, decision_record, requirement, resource_of, rules_version
+from bot.workflow.access import (Resource, decide_all, decision_record, requirement, resource_of, resources_of,
+                                 rules_version, stored_resources)
 from bot.workflow.deps import Deps
 from bot.workflow.execution import release
+from bot.workflow.limits import Limit
 from bot.workflow.outcomes import Denied, Submitted
 from bot.workflow.states import State
+
+
+# Form fields that only steer the modal; never validated again, never kept.
+EPHEMERAL_FIELDS = frozenset({"dry_run", "break_glass"})
 
 
 def context(deps: Deps, user: str) -> Context:
@@ -40,39 +46,49 @@ def submit(deps: Deps, op_name: str, *, user: str, channel: str, form: Form,
     """
     op = operations.require(op_name)
     if submission_key is not None:
-        earlier = submitted_before(deps, submission_key)
+        earlier = submitted_before(deps, submission_key, user)
         if earlier is not None:
             return earlier
+    limited = deps.limits.check(Limit.SUBMISSIONS, user) if deps.limits is not None else None
+    if limited is not None:
+        raise FieldErrors({"DBInstanceId": FieldError.of("rate_limited", "{message}", message=limited)})
     plan = op.validate(form, context(deps, user))
     reason = str(form.get("reason") or "").strip()
-    return open_request(deps, op, plan, user=user, channel=channel, reason=reason, submission_key=submission_key)
+    return open_request(deps, op, plan, user=user, channel=channel, reason=reason, form=form,
+                        submission_key=submission_key)
 
 
-def submitted_before(deps: Deps, submission_key: str) -> Submitted | Denied | None:
-    """The outcome of an earlier submission of the same modal, if there was one."""
+def submitted_before(deps: Deps, submission_key: str, user: str) -> Submitted | Denied | None:
+    """The outcome of an earlier submission of the same modal by the same person, if there was one.
+
+    Matched per person: a view ID someone else submitted never hands them that request.
+    """
     with deps.db.reader() as session:
         request = session.exec(select(Request).where(Request.submission_key == submission_key)).first()
-    if request is None:
+    if request is None or request.requester != user:
         return None
-    decision = decide(deps, request.requester, operations.require(request.operation).ram_action, request.resource,
-                      request.tags or None)
+    decision = decide_all(deps, request.requester, operations.require(request.operation).ram_action,
+                          stored_resources(request))
     if request.state == State.DENIED:
         return Denied(request=request, decision=decision)
     return Submitted(request=request, decision=decision, requirement=None)
 
 
 def open_request(deps: Deps, op: Operation, plan: Plan, *, user: str, channel: str, reason: str,
-                 thread: tuple[str, str] | None = None, submission_key: str | None = None) -> Submitted | Denied:
-    """Record a validated plan as a request, after the policy check.
+                 form: Form, thread: tuple[str, str] | None = None,
+                 submission_key: str | None = None) -> Submitted | Denied:
+    """Record a validated plan as a request, after the policy check on every instance it touches.
 
-    ``thread`` puts the request's progress under an existing message (a
-    reminder's "Back up now") instead of a new one.
+    ``form`` is kept to be validated again just before the call. ``thread`` puts
+    the request's progress under an existing message (a reminder's "Back up
+    now") instead of a new one.
     """
     region = (plan.instance.region_id if plan.instance is not None else "") or deps.settings.region_id
     resource = resource_of(deps, plan.instance_id, region)
     tags = plan.instance.tags if plan.instance is not None else None
-    decision = decide(deps, user, op.ram_action, resource, tags)
-    needed = requirement(deps, op, resource, tags)
+    resources = resources_of(deps, plan.touched) or [Resource("instance", plan.instance_id, region, resource, tags)]
+    decision = decide_all(deps, user, op.ram_action, resources)
+    needed = requirement(deps, op, resources)
     now = utcnow()
     if not decision.allowed:
         state = State.DENIED
@@ -83,7 +99,8 @@ def open_request(deps: Deps, op: Operation, plan: Plan, *, user: str, channel: s
     request = Request(
         id=tx.new_request_id(op.name), operation=op.name, state=state.value, requester=user, channel_id=channel,
         region_id=region, instance_id=plan.instance_id, resource=resource, params=plan.params,
-        tags=dict(tags or {}), reason=reason,
+        tags=dict(tags or {}), reason=reason, resources=[r.record() for r in resources],
+        form={k: v for k, v in form.items() if k not in EPHEMERAL_FIELDS},
         approvals_needed=needed.approvers if needed else 0,
         approver_pool=(needed.pool or "") if needed else "",
         policy_version=decision.policy_version, decision=decision_record(decision),
@@ -94,8 +111,8 @@ def open_request(deps: Deps, op: Operation, plan: Plan, *, user: str, channel: s
         own_thread=thread is None, submission_key=submission_key,
     )
     detail: dict[str, Any] = {"operation": op.name, "action": op.ram_action, "resource": resource,
-                              "params": plan.params, "reason": reason, "tags": tags,
-                              "decision": decision_record(decision)}
+                              "resources": [r.record() for r in resources], "params": plan.params,
+                              "reason": reason, "tags": tags, "decision": decision_record(decision)}
     if needed is not None:
         detail["approval_rule"] = {"approvers": needed.approvers, "pool": needed.pool, "rule": needed.rule}
     try:
@@ -112,7 +129,7 @@ def open_request(deps: Deps, op: Operation, plan: Plan, *, user: str, channel: s
                 n.post(session, n.Opened(), request_id=request.id, key=f"{request.id}:opened")
     except IntegrityError:
         if submission_key is not None:
-            earlier = submitted_before(deps, submission_key)
+            earlier = submitted_before(deps, submission_key, user)
             if earlier is not None:
                 return earlier  # the same modal submitted twice at once: one request
         raise busy(deps, op, plan.instance_id, request.exclusive_key) from None

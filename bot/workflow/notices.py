@@ -164,5 +164,5 @@ def announce(session: Session, request: Request) -> None:
         post(session, Final(), request_id=request.id, key=f"{request.id}:final")
     # The requester may not watch the approvals channel: tell them how it ended.
     ended_elsewhere = finished and request.approvals_needed > 0
-    if ended_elsewhere or state in {State.REJECTED, State.EXPIRED, State.CANCELLED}:
+    if ended_elsewhere or state in {State.REJECTED, State.EXPIRED, State.CANCELLED, State.DENIED}:
         post(session, DirectMessage(to=request.requester), request_id=request.id, key=f"{request.id}:dm:{state}")

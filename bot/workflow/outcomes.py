@@ -43,7 +43,8 @@ class Listing:
 
 
 VoteStatus = Literal[
-    "approved", "counted", "rejected", "duplicate", "self", "denied", "not_in_pool", "not_pending", "not_found"
+    "approved", "counted", "rejected", "duplicate", "self", "denied", "not_in_pool", "not_pending", "not_found",
+    "refused_at_send",
 ]
 
 

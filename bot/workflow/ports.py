@@ -39,11 +39,13 @@ class Sender(Protocol):
 class GroupResolver(Protocol):
     """Which Slack user groups (among those the policy names) a user belongs to."""
 
-    def groups_of(self, user_id: str, candidates: Sequence[str]) -> list[str]: ...
+    def membership(self, user_id: str, candidates: Sequence[str]) -> tuple[list[str], list[str]]:
+        """(groups the user is in, groups whose membership could not be read)."""
+        ...
 
 
 class NoGroups:
     """A resolver for setups without user groups."""
 
-    def groups_of(self, user_id: str, candidates: Sequence[str]) -> list[str]:
-        return []
+    def membership(self, user_id: str, candidates: Sequence[str]) -> tuple[list[str], list[str]]:
+        return [], []

@@ -1,16 +1,25 @@
 """Reads of the estate on a user's behalf, each checked against the policy first.
 
-Today that is the cross-region backup listing (`/rds backups`); every read a
-user asks for is audited, allowed or not.
+The cross-region backup listing (`/rds backups`, audited allowed or not) and
+what the modals' pickers and source panel show: instances need
+``rds:DescribeDBInstances``, backup sets ``rds:DescribeBackups``, cross-region
+sets ``rds:DescribeCrossRegionBackups``, database names ``rds:DescribeDatabases``,
+each on the instance concerned. The bot reads with its own AccessKey; this is
+where a person's rights are applied to what it shows them.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from bot import operations
 from bot.operations.backups import ListingQuery
 from bot.operations.backups import describe as describe_listing
 from bot.operations.base import FieldErrors, Form
+from bot.policy import Decision
+from bot.rds.directory import BackupInfo, CrossRegionBackup, InstanceInfo
 from bot.rds.errors import RdsError
+from bot.timeutil import utcnow
 from bot.workflow import transitions as tx
 from bot.workflow.access import decide, decision_record, resource_of
 from bot.workflow.deps import Deps
@@ -46,3 +55,65 @@ def list_backups(deps: Deps, *, user: str, form: Form | None = None, pointer: st
         field_name = error.field or "DBInstanceId"
         raise FieldErrors({field_name if spec.has_field(field_name) else "DBInstanceId": error.plain()}) from None
     return Listing(query=query, page=page, instance=info)
+
+
+# -------------------------------------------------------------- picker reads
+# RAM has no per-instance check for these Describe calls; the bot's is stricter on
+# purpose (README, Security): what a person may not act on or read, they do not see.
+READ_INSTANCE = "rds:DescribeDBInstances"
+READ_BACKUPS = "rds:DescribeBackups"
+READ_CROSS_REGION = "rds:DescribeCrossRegionBackups"
+READ_DATABASES = "rds:DescribeDatabases"
+PICKER_WINDOW = timedelta(days=30)
+
+
+class ReadRefused(Exception):
+    """The policy refuses this read; ``decision`` says which rule (or that none allows it)."""
+
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(decision.explain())
+        self.decision = decision
+
+
+def may_read(deps: Deps, user: str, action: str, info: InstanceInfo) -> Decision:
+    return decide(deps, user, action, resource_of(deps, info), info.tags)
+
+
+def _readable(deps: Deps, user: str, action: str, instance_id: str) -> InstanceInfo:
+    """The instance, once ``user`` may ``action`` on it (raises ReadRefused, RdsError)."""
+    info = deps.directory.instance(instance_id)
+    decision = may_read(deps, user, action, info)
+    if not decision.allowed:
+        raise ReadRefused(decision)
+    return info
+
+
+def visible_instances(deps: Deps, user: str, query: str, *, engine: str | None = None) -> list[InstanceInfo]:
+    """Instances matching ``query`` that ``user`` may see; the others are not mentioned at all."""
+    found = deps.directory.search_instances(query, engine=engine)
+    return [i for i in found if may_read(deps, user, READ_INSTANCE, i).allowed]
+
+
+def instance_facts(deps: Deps, user: str, instance_id: str) -> InstanceInfo:
+    """The source panel's facts about one instance (raises ReadRefused, RdsError)."""
+    return _readable(deps, user, READ_INSTANCE, instance_id)
+
+
+def backup_sets(deps: Deps, user: str, instance_id: str) -> list[BackupInfo]:
+    """The instance's successful backup sets (raises ReadRefused, RdsError)."""
+    info = _readable(deps, user, READ_BACKUPS, instance_id)
+    return [b for b in deps.directory.backups(info.id) if b.ok]
+
+
+def cross_region_sets(deps: Deps, user: str, instance_id: str) -> list[CrossRegionBackup]:
+    """Restorable cross-region sets of the last 30 days (raises ReadRefused, RdsError)."""
+    info = _readable(deps, user, READ_CROSS_REGION, instance_id)
+    now = utcnow()
+    page = deps.directory.cross_region_backups(info.id, start=now - PICKER_WINDOW, end=now, page_size=100)
+    return [b for b in page.items if not b.failed and b.method != "L"]
+
+
+def database_names(deps: Deps, user: str, instance_id: str) -> list[str]:
+    """The instance's database names (raises ReadRefused, RdsError)."""
+    info = _readable(deps, user, READ_DATABASES, instance_id)
+    return [d.name for d in deps.directory.databases(info.id)]

@@ -28,6 +28,7 @@ from bot.workflow import transitions as tx
 from bot.workflow.access import decide, decision_record, resource_of
 from bot.workflow.deps import Deps
 from bot.workflow.intake import context, open_request
+from bot.workflow.limits import Limit
 from bot.workflow.outcomes import Denied, ReminderResult, Submitted
 from bot.workflow.schedules import ScheduleError
 
@@ -51,6 +52,9 @@ class Reminders:
     # ------------------------------------------------------------- commands
     def create(self, *, user: str, channel: str, instance_id: str, words: list[str], default_tz: str = "UTC") -> ReminderResult:
         now = utcnow()
+        limited = self.deps.limits.check(Limit.REMINDERS, user) if self.deps.limits is not None else None
+        if limited is not None:
+            return ReminderResult(False, limited)
         try:
             schedule = schedules.parse(words, now=now, default_tz=default_tz)
         except ScheduleError as error:
@@ -176,8 +180,9 @@ class Reminders:
         if reminder is None:
             return ReminderResult(False, _("That reminder no longer exists."))
         op = operations.require("backup")
-        plan = op.validate({"DBInstanceId": reminder.instance_id}, context(self.deps, user))
+        form = {"DBInstanceId": reminder.instance_id}
+        plan = op.validate(form, context(self.deps, user))
         thread = (reminder.channel_id, message_ts) if message_ts else None
-        return open_request(self.deps, op, plan, user=user, channel=reminder.channel_id,
+        return open_request(self.deps, op, plan, user=user, channel=reminder.channel_id, form=form,
                             reason=_("Back up now, from reminder {reminder_id}", reminder_id=reminder.id), thread=thread)
 

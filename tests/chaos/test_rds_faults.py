@@ -8,7 +8,6 @@ still started its job: exactly what ClientToken, and for CreateBackup the bot's
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from bot.sandbox.rds import Timings
 from bot.sandbox.slack import ALICE, APPROVALS_CHANNEL, BOB, OPS_CHANNEL
 from bot.sandbox.stack import Emulators
+from bot.timeutil import CLOCK
 from tests.chaos.conftest import Ledger
 from tests.chaos.harness import (
     DEV_MYSQL,
@@ -55,7 +55,7 @@ def _settle(stack: Any, request_id: str, timeout: float = 30.0) -> Any:
 
     wait_until(done, timeout, f"{request_id} to end with every message sent "
                               f"(state {stack.requests.get(request_id).state})")
-    time.sleep(1.0)
+    stack.drain()  # and whatever else the bot was still doing (a late post would be counted below)
     return stack.requests.get(request_id)
 
 
@@ -185,13 +185,16 @@ class TestUnknownStatus:
         ledger.fault("rds:unknown_status")
         wait_until(lambda: (stack.requests.get(request_id).progress or {}).get("status") == "Maintaining", 5,
                    "a poll to see Maintaining")
-        time.sleep(1.0)
+        stack.runtime.jobs.run_now("poll")  # one more look at RDS while it still says Maintaining
+        stack.drain()
         assert stack.requests.get(request_id).state == "running", "an unknown status is not an end"
         rds.update_instance(new_id, status="SomethingRdsInventedLater")
         wait_until(lambda: (stack.requests.get(request_id).progress or {}).get("status") ==
                    "SomethingRdsInventedLater", 5, "a poll to see the new status")
         assert stack.requests.get(request_id).state == "running"
 
+        CLOCK.advance(5.0)  # RDSBOT_JOB_TIMEOUT_S has passed since the clone was submitted
+        stack.runtime.jobs.run_now("poll")
         final = wait_final(slack, APPROVALS_CHANNEL, card["ts"], timeout=20)
         request = _settle(stack, request_id)
         assert request.state == "failed" and request.error_code == "JobTimeout", (request.state, request.error_code)

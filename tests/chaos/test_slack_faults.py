@@ -15,6 +15,7 @@ import pytest
 
 from bot.sandbox.slack import ALICE, APPROVALS_CHANNEL, BOB, CAROL, OPS_CHANNEL, DeliveryOptions, SlackDriver
 from bot.sandbox.stack import Emulators
+from bot.timeutil import CLOCK
 from tests.chaos.conftest import Ledger
 from tests.chaos.harness import (
     DEV_MYSQL,
@@ -55,7 +56,7 @@ def _settle(stack: Any, request_id: str, timeout: float = 30.0) -> Any:
         return request.state in {"succeeded", "failed", "rejected", "expired", "cancelled", "denied"} and not rows
 
     wait_until(done, timeout, f"{request_id} to end with every message sent")
-    time.sleep(1.0)
+    stack.drain()  # and whatever else the bot was still doing (a late post would be counted below)
     return stack.requests.get(request_id)
 
 
@@ -75,7 +76,7 @@ def test_redelivered_approve_click_counts_once(make_stack: Any, emulators: Emula
     ledger.fault("slack:replayed_delivery", 2)
     assert all(r.status == 200 and r.acked_in_time for r in (first, replayed, retried_same))
     wait_until(lambda: slack.ephemerals(BOB), 5, "BOB's 'counted' note")
-    time.sleep(1.0)
+    stack.drain()  # a duplicate that was acted on would have answered by now
     assert _approvals(stack, request_id) == [BOB]
     assert stack.requests.get(request_id).state == "pending_approval", "one DBA's duplicate click is not two DBAs"
     notes = slack.ephemerals(BOB)
@@ -103,7 +104,7 @@ def test_retried_deliveries_with_a_new_signature_act_once(make_stack: Any, emula
     ledger.fault("slack:retried_delivery")
     assert command.acked_in_time and retried.status == 200 and retried.acked_in_time
     slack.wait_for_view(ALICE, callback_id="rds_clone", timeout=5)
-    time.sleep(1.5)
+    stack.drain()  # a retry that was acted on would have opened its modal by now
     opens = slack.calls("views.open")
     ledger.dup("slack:slash_command_handled", len(opens) - 1)
     assert len(opens) == 1, [c.summary() for c in opens]
@@ -171,7 +172,7 @@ def test_duplicated_view_submission_creates_one_request(make_stack: Any, emulato
     assert any(from_view[0].id in t for t in texts) and all(from_view[0].id in t or not t.strip() for t in texts), texts
     wait_until(lambda: [m for m in slack.messages(APPROVALS_CHANNEL) if request_id_of(m) == from_view[0].id],
                10, "the approval card")
-    time.sleep(1.0)
+    stack.drain()  # a second request from the same submission would have posted its card by now
     cards = [m for m in slack.messages(APPROVALS_CHANNEL) if request_id_of(m) == from_view[0].id]
     assert len(cards) == 1
 
@@ -291,7 +292,7 @@ def test_post_message_5xx_after_slack_posted_does_not_post_twice(target: str, ma
     request_clone(driver, user=ALICE, instance=DEV_MYSQL if target == "thread_reply" else PROD_MYSQL)
     card = approval_card(slack)
     request_id = request_id_of(card)
-    time.sleep(0.5)  # the card's own post is done; the next chat.postMessage is the one under test
+    stack.drain()  # the card's own post is done; the next chat.postMessage is the one under test
     if target == "thread_reply":
         slack.inject(method="chat.postMessage", status=503, times=1, side_effect=True)
         driver.click(BOB, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")  # next post: "started"
@@ -303,7 +304,11 @@ def test_post_message_5xx_after_slack_posted_does_not_post_twice(target: str, ma
         driver.submit_view(CAROL, modal["id"], {"reason": "not during the freeze"})  # next post: the DM to ALICE
     ledger.fault(f"slack:chat.postMessage:503_after_posting:{target}")
     _settle(stack, request_id)
-    time.sleep(3.0)  # past the outbox's retry back-off
+    # Past the outbox's longest retry back-off (a minute): whatever waited after the 503 is due now,
+    # and drain sends it, so a message posted twice would be counted below.
+    CLOCK.advance(60.0)
+    stack.drain()
+    assert not stack.runtime.outbox.pending(), stack.runtime.outbox.pending()
     dups = duplicate_posts(slack)
     ledger.dup("slack:post", sum(n - 1 for n in dups.values()))
     assert not dups, dups

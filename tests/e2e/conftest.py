@@ -9,8 +9,14 @@ import pytest
 
 from bot.sandbox.rds import Timings
 from bot.sandbox.stack import Emulators, Stack, copy_policies, start_bot, start_emulators
+from tests.conftest import database_fixture
 
 FAST = Timings(clone_s=0.8, copy_s=0.8, backup_s=0.8, restore_s=0.8)
+
+# End-to-end flows run on SQLite only. The bot reaches its database only through
+# bot/store, whose tests (tests/store), migrations, crash recovery and replicas
+# (tests/chaos) run on both SQLite and PostgreSQL: that is where the two can differ.
+database_url = database_fixture("sqlite")
 
 
 @pytest.fixture

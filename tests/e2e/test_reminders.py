@@ -8,7 +8,6 @@ its progress threaded under the reminder.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from sqlmodel import select
 from bot.sandbox.slack import ALICE, BOB, DAVE, ERIN, OPS_CHANNEL
 from bot.sandbox.stack import Stack
 from bot.store.models import Reminder
+from bot.timeutil import CLOCK
 from tests.e2e.flows_ops import MYSQL_DEV, answer, audit_rows, final_state, is_final, ok_calls
 
 CREATE = "CreateBackup"
@@ -39,6 +39,15 @@ def _posts(stack: Stack, reminder_id: str) -> list[dict[str, Any]]:
 def _wait_post(stack: Stack, reminder_id: str, timeout: float = 8.0) -> dict[str, Any]:
     return stack.slack.wait_for(lambda: (_posts(stack, reminder_id) or [None])[0], timeout=timeout,
                                 what=f"reminder {reminder_id} to fire")
+
+
+def _tick(stack: Stack, seconds: float) -> None:
+    """Let ``seconds`` pass on the bot's clock, run the reminder job as its scheduler would, and wait
+    until what it queued has reached Slack. Twice: a reminder due once must not fire on a later round."""
+    CLOCK.advance(seconds)
+    for _ in range(2):
+        stack.runtime.jobs.run_now("reminders")
+        stack.drain()
 
 
 def _row(stack: Stack, reminder_id: str) -> Reminder:
@@ -85,7 +94,7 @@ def test_schedules_list_and_delete(stack: Stack) -> None:
     listed = answer(stack, ERIN, "remind list")["text"]
     assert soon not in listed and all(i in listed for i in ids), listed
     assert _row(stack, soon).active is False and _row(stack, soon).next_run_at is None
-    time.sleep(3.0)
+    _tick(stack, 3.0)  # past the deleted reminder's due time
     assert _posts(stack, soon) == [], "a deleted reminder never fires"
     assert _row(stack, soon).fired == 0
     assert not any(_posts(stack, i) for i in ids)
@@ -140,8 +149,8 @@ def test_bad_schedules_get_the_usage(stack: Stack) -> None:
 def test_in_two_seconds_fires_once_and_back_up_now_makes_one_backup(stack: Stack) -> None:
     created = answer(stack, ERIN, f"remind {MYSQL_DEV} in 2 seconds")["text"]
     reminder_id = _reminder_id(created)
-    post = _wait_post(stack, reminder_id)
-    fired_at = time.monotonic()
+    _tick(stack, 2.0)
+    [post] = _posts(stack, reminder_id)
     newest = max((b for b in stack.rds.backups(MYSQL_DEV) if b.status == "Success"), key=lambda b: b.end)
     assert "last successful backup finished" in post["text"] and " ago" in post["text"], post["text"]
     assert newest.id in post["text"]
@@ -181,7 +190,7 @@ def test_in_two_seconds_fires_once_and_back_up_now_makes_one_backup(stack: Stack
     thread = stack.slack.messages(OPS_CHANNEL, post["ts"])
     assert thread[-1]["ts"] == final["ts"] and any("%" in m["text"] for m in thread)
 
-    time.sleep(max(0.0, 3.0 - (time.monotonic() - fired_at)))  # three more ticks of the reminder job
+    _tick(stack, 3.0)  # more rounds of the reminder job, past its time
     assert len(_posts(stack, reminder_id)) == 1, "a one-shot reminder fires once"
     assert _row(stack, reminder_id).fired == 1 and not _row(stack, reminder_id).active
 
@@ -192,9 +201,11 @@ def test_a_reminder_survives_a_restart_before_it_fires(make_stack: Callable[...,
     first.runtime.stop()
     assert _posts(first, reminder_id) == [], "stopped before it was due"
 
+    CLOCK.advance(3.0)  # it falls due while no bot runs
     second = make_stack()
+    # The new bot's own scheduler fires it (its jobs run at start-up, then every second).
     post = _wait_post(second, reminder_id)
-    time.sleep(2.0)
+    _tick(second, 2.0)
     assert len(_posts(second, reminder_id)) == 1, "fires exactly once after the restart"
     row = _row(second, reminder_id)
     assert row.fired == 1 and not row.active

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.slack import ALICE, APPROVALS_CHANNEL, BOB, OPS_CHANNEL
+from bot.sandbox.slack import ALICE, APPROVALS_CHANNEL, BOB, CAROL, OPS_CHANNEL
 from bot.sandbox.stack import Stack
 from tests.e2e.flows_ops import (
     MSSQL_PROD,
@@ -173,17 +173,22 @@ def test_every_restore_rule_is_checked_on_the_modal(stack: Stack) -> None:
     assert "TableMetaLines" not in request.params
 
 
-def _pitr(stack: Stack, target: str, source: str, lines: str) -> tuple[dict[str, Any], str]:
-    view = _open(stack, ALICE, target)
-    response = _submit(stack, ALICE, view, RestoreType="1", RestoreTime=ago(hours=1), SourceRegion="cn-hangzhou",
+def _pitr(stack: Stack, target: str, source: str, lines: str, *, requester: str = ALICE) -> tuple[dict[str, Any], str]:
+    view = _open(stack, requester, target)
+    response = _submit(stack, requester, view, RestoreType="1", RestoreTime=ago(hours=1), SourceRegion="cn-hangzhou",
                        SourceDBInstanceName=source, TableMetaLines=lines)
     assert not response.errors, response.errors
     return card_and_id(stack)
 
 
-def test_a_point_in_time_restore_runs_with_its_three_parameters(stack: Stack) -> None:
-    card, request_id = _pitr(stack, MSSQL_QA, MSSQL_PROD, "hr -> hr_restored")
-    final = approve(stack, card, BOB)
+def test_a_point_in_time_restore_runs_with_its_three_parameters(make_stack: Callable[..., Stack],
+                                                                 policy_dir: Path) -> None:
+    # Production data into QA: the requester needs RestoreDdrTable on the production source
+    # too, which the example policy gives nobody; this operator's policy lets DBAs do it.
+    _allow_prod_restores(policy_dir)
+    stack = make_stack()
+    card, request_id = _pitr(stack, MSSQL_QA, MSSQL_PROD, "hr -> hr_restored", requester=BOB)
+    final = approve(stack, card, CAROL)
     assert final_state(final) == "succeeded", final["text"]
     assert "hr_restored" in final["text"] and MSSQL_PROD in final["text"]
     [call] = _restore_calls(stack)
@@ -204,9 +209,11 @@ def test_an_emulator_refusal_after_approval_is_plain_and_keeps_its_code(stack: S
     assert len(failed) == 1 and failed[0].detail["code"] == "InvalidBackupLogStatus"
 
 
-def test_a_point_in_time_restore_into_the_dr_region(stack: Stack) -> None:
-    card, request_id = _pitr(stack, MYSQL_DR_SHANGHAI, MYSQL_PROD, "payments -> payments_restored")
-    final = approve(stack, card, BOB)
+def test_a_point_in_time_restore_into_the_dr_region(make_stack: Callable[..., Stack], policy_dir: Path) -> None:
+    _allow_prod_restores(policy_dir)
+    stack = make_stack()
+    card, request_id = _pitr(stack, MYSQL_DR_SHANGHAI, MYSQL_PROD, "payments -> payments_restored", requester=BOB)
+    final = approve(stack, card, CAROL)
     assert final_state(final) == "succeeded", final["text"]
 
 
