@@ -8,6 +8,7 @@ request; the conditional updates in the workflow are the second line of defence.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +38,8 @@ class Jobs:
     def __init__(self, *, leader: Leadership, jobs: list[Job]) -> None:
         self.leader = leader
         self.jobs = {job.name: job for job in jobs}
+        # One lock per job: a round and run_now never overlap, and pause() can wait for a round in flight.
+        self._running = {job.name: threading.Lock() for job in jobs}
         self.scheduler = BackgroundScheduler(
             executors={"default": JobExecutor(4)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
@@ -45,8 +48,18 @@ class Jobs:
         for job in jobs:
             fn = self._leading(job.fn) if job.leader_only else job.fn
             # APScheduler runs on the wall clock; the bot's clock (which tests move) is read inside each job.
-            self.scheduler.add_job(_guarded(job.name, fn), "interval", seconds=job.every_s, id=job.name,
-                                   name=job.name, next_run_time=datetime.now(UTC))
+            self.scheduler.add_job(self._exclusive(job.name, _guarded(job.name, fn)), "interval",
+                                   seconds=job.every_s, id=job.name, name=job.name, next_run_time=datetime.now(UTC))
+
+    def _exclusive(self, name: str, fn: Callable[[], None]) -> Callable[[], None]:
+        lock = self._running[name]
+
+        def run() -> None:
+            with lock:
+                fn()
+
+        run.__name__ = fn.__name__
+        return run
 
     def _leading(self, fn: Callable[[], Any]) -> Callable[[], Any]:
         def run() -> Any:
@@ -62,7 +75,18 @@ class Jobs:
             job = self.jobs[name]
             if job.leader_only and not self.leader.is_leader():
                 continue
-            _guarded(name, job.fn)()
+            self._exclusive(name, _guarded(name, job.fn))()
+
+    def pause(self, *names: str) -> None:
+        """Stop scheduling the named jobs and wait for a round already in flight to end."""
+        for name in names:
+            self.scheduler.pause_job(name)
+            with self._running[name]:
+                pass  # acquired: no round of this job is running, and no new one will start
+
+    def resume(self, *names: str) -> None:
+        for name in names:
+            self.scheduler.resume_job(name)
 
     def start(self) -> None:
         self.scheduler.start()

@@ -24,6 +24,7 @@ from bot.slack.forms import selected
 from bot.slack.replies import acting_user
 from bot.slack.text import escape
 from bot.timeutil import human_time, utcnow
+from bot.workflow import reads
 from bot.workflow.access import decide, resource_of
 from bot.workflow.deps import Deps
 
@@ -72,7 +73,10 @@ class ModalOpener:
             return
         directory = self.deps.directory
         try:
-            info = directory.instance(instance_id)
+            info = reads.instance_facts(self.deps, user, instance_id)
+        except reads.ReadRefused as refused:
+            lines = [":lock: " + _("You may not see this instance's details.") + " "
+                     + messages.decision_text(refused.decision)]
         except RdsError as error:
             lines = [f":warning: {escape(error.plain())}"]
         else:
