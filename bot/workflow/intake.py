@@ -132,6 +132,9 @@ def open_request(deps: Deps, op: Operation, plan: Plan, *, user: str, channel: s
             earlier = submitted_before(deps, submission_key, user)
             if earlier is not None:
                 return earlier  # the same modal submitted twice at once: one request
+            if _key_taken(deps, submission_key):
+                raise FieldErrors({"DBInstanceId": FieldError.of(
+                    "form_reused", "This form was already submitted; open a new one.")}) from None
         raise busy(deps, op, plan.instance_id, request.exclusive_key) from None
     deps.kick()
     if state is State.DENIED:
@@ -139,6 +142,11 @@ def open_request(deps: Deps, op: Operation, plan: Plan, *, user: str, channel: s
     if state is State.APPROVED:
         deps.later(release, deps, request.id)  # after the caller has answered Slack
     return Submitted(request=request, decision=decision, requirement=needed)
+
+
+def _key_taken(deps: Deps, submission_key: str) -> bool:
+    with deps.db.reader() as session:
+        return session.exec(select(Request.id).where(Request.submission_key == submission_key)).first() is not None
 
 
 def busy(deps: Deps, op: Operation, instance_id: str, key: str | None) -> FieldErrors:
