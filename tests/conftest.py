@@ -87,3 +87,18 @@ def _wall_clock_after_each_test() -> Iterator[None]:
     from bot.timeutil import CLOCK
 
     CLOCK.reset()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``-n``, idle workers take tests from busy ones (xdist's "worksteal").
+
+    The default ("load") hands each worker a first batch of about a sixteenth of the
+    suite, in collection order: one worker got every chaos test and the first e2e
+    modules (about six minutes of work) while the other three were done in two or
+    three. Work stealing keeps the order within each worker (module fixtures stay
+    shared) and lets the others take over the tail of a long queue.
+    """
+    from xdist.scheduler import WorkStealingScheduling
+
+    return WorkStealingScheduling(config, log)

@@ -75,6 +75,10 @@ def problem(body: Any) -> str | None:
     bad = _who_problem(body, "")
     if bad:
         return bad
+    urls = body.get("response_urls", [])
+    if not isinstance(urls, list) or not all(isinstance(u, dict) for u in urls):
+        # Bolt takes len() of it and reads each entry's "response_url" while building the request.
+        return "response_urls must be a list of objects"
     kind = body.get("type")
     if kind in _VIEW_TYPES:
         view = body.get("view")
@@ -82,6 +86,8 @@ def problem(body: Any) -> str | None:
             return "view must be an object"
         if not _is_str(view.get("callback_id")):
             return "view.callback_id must be a string"
+        if not _is_str(view.get("type")):
+            return "view.type must be a string"  # Bolt reads view["type"] while routing
         bad = _optional_str(view, "id", "private_metadata", "hash")
         if bad:
             return f"view.{bad} must be a string"

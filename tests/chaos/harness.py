@@ -211,10 +211,22 @@ class BotLauncher:
         return "\n\n".join(f"----- {p.name} (pid {p.pid}, rc {p.process.poll()}) {p.stderr_path}\n{p.tail()}"
                            for p in self.procs)
 
-    def audit_verify(self, timeout_s: float = 60.0) -> subprocess.CompletedProcess[str]:
-        """`rdsbot audit verify` with the same environment as `serve`."""
-        return subprocess.run([sys.executable, "-m", "bot.cli", "audit", "verify"], env=self.env(),
-                              cwd=str(REPO), capture_output=True, text=True, timeout=timeout_s)
+    def audit_verify(self) -> subprocess.CompletedProcess[str]:
+        """`rdsbot audit verify` with the same environment as `serve`.
+
+        Run in this process through typer's CliRunner (as tests/store/test_audit_cli.py
+        does): the command is the same, without a second interpreter and its imports.
+        """
+        from typer.testing import CliRunner
+
+        from bot.cli import app
+
+        # Only the bot's variables: CliRunner sets them in os.environ for the call and restores it after.
+        env = {k: v for k, v in self.env().items() if k.startswith(("RDSBOT_", "SLACK_", "ALIBABA_CLOUD_"))}
+        result = CliRunner().invoke(app, ["audit", "verify"], env=env)
+        crashed = result.exception if not isinstance(result.exception, (SystemExit, type(None))) else None
+        return subprocess.CompletedProcess(["rdsbot", "audit", "verify"], result.exit_code, result.stdout,
+                                           result.stderr + (f"\n{crashed!r}" if crashed else ""))
 
 
 # ---------------------------------------------------------------- database

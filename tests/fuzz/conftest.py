@@ -179,8 +179,11 @@ def fuzz_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzStack]:
     logging.getLogger().addHandler(errors)
     stack = None
     try:
+        # The fuzzers are a load of their own: per-person rate limits off (tests/e2e/test_limits.py has them).
         stack = start_bot(emulators, database_url=f"sqlite:///{root / 'rdsbot.db'}",
-                          policy_dir=copy_policies(root / "policies"))
+                          policy_dir=copy_policies(root / "policies"),
+                          overrides={"RDSBOT_LIMIT_SUBMISSIONS_PER_HOUR": "0", "RDSBOT_LIMIT_LOOKUPS_PER_MINUTE": "0",
+                                     "RDSBOT_LIMIT_REMINDERS_PER_DAY": "0"})
         parts = urlsplit(stack.bot_url)
         fs = FuzzStack(stack=stack, errors=errors, host=str(parts.hostname),
                        port=int(parts.port or 80))

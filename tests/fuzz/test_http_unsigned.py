@@ -230,7 +230,8 @@ def check(fs: FuzzStack, req: dict[str, Any]) -> None:
         allowed = expected_statuses(req)
         assert response.status in allowed, (response.status, allowed, response.text[:200])
     elif path_only == EVENTS:
-        assert response.status == 405, response.status
+        # A body too big for Slack is refused by the server from its headers, whatever the method.
+        assert response.status == (413 if len(req["body"]) > MAX_BODY else 405), response.status
 
 
 @settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
