@@ -14,7 +14,14 @@ from typing import Annotated
 
 import typer
 
-from bot.policy.cli import app as policy_app
+from bot.policy import cli as policy_cli
+from bot.request_explain import explain as explain_command
+
+# `rdsbot policy`: the policy package's commands, with `explain` able to take a whole request (--op).
+policy_app = typer.Typer(help="Check, explain, lint and test the access policy.", no_args_is_help=True)
+policy_app.registered_commands = [c for c in policy_cli.app.registered_commands
+                                  if (c.name or getattr(c.callback, "__name__", "")) != "explain"]
+policy_app.command("explain")(explain_command)
 
 app = typer.Typer(help="rdsbot: ApsaraDB RDS operations from Slack, behind policy and approval.",
                   no_args_is_help=True, add_completion=False)

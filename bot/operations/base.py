@@ -183,6 +183,10 @@ class Meta:
     progress_of: str = ""  # what a progress status describes, when not the instance itself ("databases")
     exclusive: bool = False  # at most one active request per instance (backups)
     optional_note: str = ""  # under the modal's "Optional." header: what leaving those fields empty means
+    # The instances a request names, as (role, parameter, parameter holding its region or None):
+    # each is a policy resource. Validation also returns them (Plan.touches); this is for tools
+    # that only have the parameters (`rdsbot policy explain --op`).
+    instances: tuple[tuple[str, str, str | None], ...] = (("instance", "DBInstanceId", None),)
 
     @classmethod
     def api(cls, name: str, api_action: str, **kwargs: Any) -> Meta:

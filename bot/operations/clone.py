@@ -60,7 +60,8 @@ class Clone(Operation):
 
     meta = Meta.api("clone", "CloneDBInstance", title=_("Clone an RDS instance"), approval="always", client_token=True,
                     reads=("rds:DescribeBackups", "rds:DescribeBackupPolicy"),
-                    optional_note=_("Leave empty to keep the source's value."))
+                    optional_note=_("Leave empty to keep the source's value."),
+                    instances=(("source", "DBInstanceId", None),))
     fields = (
         instance_field(_("Source instance"), _("The instance whose data is cloned. Type to search.")),
         FieldSpec("BackupId", _("Backup set"), FieldKind.BACKUP,

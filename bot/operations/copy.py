@@ -109,7 +109,8 @@ class Copy(Operation):
     meta = Meta.api("copy", "CopyDatabaseBetweenInstances", title=_("Copy SQL Server databases"), approval="always",
                     verb=_("copy databases to"), progress_of="databases", reads=("rds:DescribeDatabases", "rds:DescribeDBInstanceTDE",
                                                       "rds:DescribeBackups", "rds:DescribeBackupPolicy",
-                                                      "rds:DescribeHistoryTasks"))
+                                                      "rds:DescribeHistoryTasks"),
+                    instances=(("source", "DBInstanceId", None), ("target", "TargetDBInstanceId", None)))
     fields = (
         instance_field(_("Source instance (SQL Server)"), engine="SQLServer"),
         instance_field(_("Target instance (SQL Server)"), _("Same region. Its databases are never overwritten."),

@@ -34,7 +34,8 @@ class Restore(Operation):
     """Cross-region restore into an existing instance (approval by default: it writes data)."""
 
     meta = Meta.api("restore", "RestoreDdrTable", title=_("Restore from a cross-region backup"), verb=_("restore into"),
-                    approval="default", client_token=True, reads=("rds:DescribeCrossRegionBackups", "rds:DescribeDatabases"))
+                    approval="default", client_token=True, reads=("rds:DescribeCrossRegionBackups", "rds:DescribeDatabases"),
+                    instances=(("target", "DBInstanceId", None), ("source", "SourceDBInstanceName", "SourceRegion")))
     fields = (
         instance_field(_("Instance to restore into"), _("An existing instance; restored items are added under their new names.")),
         FieldSpec("RestoreType", _("Restore from"), FieldKind.SELECT, required=True, options=RESTORE_TYPES),

@@ -30,7 +30,7 @@ SQL_QA = "rm-bp1mssqlqa000005"
 PG_STAGING = "rm-bp1pgstaging0003"
 NAMES = {ALICE: "Alice (engineer)", BOB: "Bob (DBA)", CAROL: "Carol (DBA)", DAVE: "Dave (intern)",
          ERIN: "Erin (on-call)"}
-CHAPTERS = ["clone", "backup", "copy", "restore", "remind"]
+CHAPTERS = ["clone", "backup", "copy", "restore", "guardrail", "remind"]
 FINAL = "rdsbot_request_final"
 
 
@@ -247,6 +247,24 @@ class Story:
             return False
         self.say("rdsbot → Alice", _modal_text(response.json))
         return self.succeeded(self.approve(BOB))
+
+    def guardrail(self) -> bool:
+        """Alice may restore into dev without approval; pulling production data there is refused."""
+        self.say(NAMES[ALICE], f"/rds restore {DEV_MYSQL}  (a point-in-time restore, source: {SOURCE})")
+        view = self.driver.open_modal(ALICE, f"restore {DEV_MYSQL}", channel=OPS_CHANNEL)
+        moment = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3600))
+        values = {"RestoreType": "1", "RestoreTime": moment, "SourceRegion": "cn-hangzhou",
+                  "SourceDBInstanceName": SOURCE, "TableMetaLines": "payments -> payments_copy",
+                  "reason": "debug a payments bug with real data"}
+        response = self.driver.submit_view(ALICE, view["id"], values, validate=False)
+        if response.errors:
+            self.say("rdsbot (modal)", f"field errors: {response.errors}")
+            return False
+        self.say("rdsbot (modal)", _modal_text(response.json))
+        note = self.slack.wait_for_ephemeral(ALICE, timeout=10, where=lambda m: SOURCE in m.get("text", ""))
+        self.say("rdsbot → Alice", note.get("text", ""))
+        # Refused, and nothing reached RDS: that is the chapter's success.
+        return not self.stack.rds.calls_for("RestoreDdrTable")
 
     def remind(self) -> bool:
         self.say(NAMES[ERIN], f"/rds remind {DEV_MYSQL} in 2 seconds")

@@ -99,7 +99,7 @@ class FormFlow:
     def _result_view(self, op: Operation, outcome: Submitted | Denied) -> dict[str, Any]:
         if isinstance(outcome, Denied):
             rid = outcome.request.id if outcome.request else None
-            return modals.message_modal(_("Not allowed"), messages.denied(op, outcome.decision, rid))
+            return modals.message_modal(_("Not allowed"), messages.denied(op, outcome.decision, rid, outcome.request))
         return modals.message_modal(op.title, messages.submitted(outcome.request, op, self.deps.settings.approval_channel))
 
     @staticmethod
@@ -107,5 +107,5 @@ class FormFlow:
         """A denial also lands where the command was typed: the modal closes, the message stays."""
         if isinstance(outcome, Denied):
             rid = outcome.request.id if outcome.request else None
-            tell(client, channel, user, messages.denied(op, outcome.decision, rid))
+            tell(client, channel, user, messages.denied(op, outcome.decision, rid, outcome.request))
 

@@ -62,13 +62,32 @@ def _where(rule: Any) -> str:
     return f"{Path(rule.path).name}:{rule.line}  {rule.text}"
 
 
-def denied(op: Operation, decision: Decision, request_id: str | None = None) -> str:
-    if request_id:
+def denied(op: Operation, decision: Decision, request_id: str | None = None, request: Request | None = None) -> str:
+    """Why a request was refused; when the refusal is about another instance it touches, which one."""
+    other = _refused_other(decision, request)
+    if other is not None:
+        sentence = _("You may not use `{instance}` as the {role} of this {operation} (recorded as {request_id}).",
+                     instance=escape(str(other.get("instance_id"))), role=_ROLE_NAMES.get(str(other.get("role")),
+                     str(other.get("role"))), operation=op.name, request_id=request_id or "")
+    elif request_id:
         sentence = _("You are not allowed to {verb} this instance (recorded as {request_id}).",
                      verb=op.verb, request_id=request_id)
     else:
         sentence = _("You are not allowed to {verb} this instance.", verb=op.verb)
     return f":lock: {sentence}\n{decision_text(decision)}"
+
+
+_ROLE_NAMES = {"source": _("source"), "target": _("target"), "instance": _("instance")}
+
+
+def _refused_other(decision: Decision, request: Request | None) -> dict[str, Any] | None:
+    """The resource a refusal names, when it is not the request's main instance."""
+    if request is None:
+        return None
+    for resource in request.resources or []:
+        if resource.get("arn") == decision.resource and resource.get("instance_id") != request.instance_id:
+            return resource
+    return None
 
 
 def submitted(request: Request, op: Operation, approval_channel: str | None) -> str:
