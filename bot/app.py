@@ -69,12 +69,27 @@ class Runtime:
     metrics_server: Any = None
 
     def start(self) -> None:
-        """Start background work; /healthz turns 200 when this returns."""
-        warm = getattr(self.gateway, "warm", None)
-        if warm is not None:
-            threading.Thread(target=warm, name="sdk-warm-up", daemon=True).start()
+        """Start background work; /healthz turns 200 once the RDS SDK is loaded too.
+
+        Loading the SDK takes about two seconds: a bot that said it was ready before
+        would answer its first type-ahead or submission late (past Slack's 3 s).
+        """
         self.outbox.start()
         self.jobs.start()
+        warm = getattr(self.gateway, "warm", None)
+        if warm is None:
+            self._ready()
+            return
+        threading.Thread(target=self._warm_then_ready, args=(warm,), name="sdk-warm-up", daemon=True).start()
+
+    def _warm_then_ready(self, warm: Any) -> None:
+        try:
+            warm()
+        except Exception:  # noqa: BLE001 - the first RDS call will report the same problem to its user
+            log.exception("the RDS SDK could not be loaded ahead of time")
+        self._ready()
+
+    def _ready(self) -> None:
         self.ready.set()
         log.info("rdsbot ready", extra={"policy_version": self.policy.current().version})
 

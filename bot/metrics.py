@@ -62,6 +62,11 @@ class RequestsByState:
         self._lock = threading.Lock()
         self.queries = 0  # how many times the database was asked (tests check scrapes stay cheap)
 
+    def forget(self) -> None:
+        """The next scrape reads the database again."""
+        with self._lock:
+            self._read_at = float("-inf")
+
     def _current(self) -> list[tuple[str, str, int]]:
         with self._lock:
             if self.count is None or time.monotonic() - self._read_at < self.max_age_s:

@@ -43,6 +43,28 @@ def _actions_problem(actions: Any) -> str | None:
     return None
 
 
+def _org_problem(obj: dict[str, Any], path: str, depth: int = 0) -> str | None:
+    """Where Bolt looks for the workspace and organisation: it tests ``"id" in`` them and indexes lists."""
+    for key in ("enterprise", "team"):
+        value = obj.get(key)
+        if value is not None and not isinstance(value, (str, dict)):
+            return f"{path}{key} must be a string or an object"
+    bad = _optional_str(obj, "enterprise_id", "team_id") if obj.get("enterprise_id") is not None else None
+    if bad:
+        return f"{path}{bad} must be a string"
+    auths = obj.get("authorizations")
+    if auths is not None and (not isinstance(auths, list) or not all(isinstance(a, dict) for a in auths)):
+        return f"{path}authorizations must be a list of objects"
+    for index, auth in enumerate(auths or []):
+        bad = _org_problem(auth, f"{path}authorizations[{index}].", depth + 1) if depth < 2 else None
+        if bad:
+            return bad
+    event = obj.get("event")
+    if isinstance(event, dict) and depth < 2:
+        return _org_problem(event, f"{path}event.", depth + 1)
+    return None
+
+
 # Where Bolt looks, recursively, for the acting user and the channel of a payload.
 _NESTED = ("event", "message", "previous_message", "item", "assistant_thread")
 
@@ -73,6 +95,9 @@ def problem(body: Any) -> str | None:
     if bad:
         return f"{bad} must be a string"
     bad = _who_problem(body, "")
+    if bad:
+        return bad
+    bad = _org_problem(body, "")
     if bad:
         return bad
     urls = body.get("response_urls", [])

@@ -142,7 +142,7 @@ def test_duplicated_view_submission_creates_one_request(make_stack: Any, emulato
     assert all(r.status == 200 and r.acked_in_time for r in answers_so_far), [(r.status, r.text) for r in answers_so_far]
     mine = [r for r in stack.requests.recent(ALICE)]
     assert len(mine) == 1, [(r.id, r.submission_key) for r in mine]
-    assert mine[0].submission_key == f"view:{view['id']}"
+    assert mine[0].submission_key == f"view:{ALICE}:{view['id']}"  # per person: nobody else's modal matches
 
     # 2. Two deliveries of one submission at the same moment (differently signed).
     refused, view = _unsent_submission(driver, slack, DEV_MYSQL)
@@ -164,7 +164,7 @@ def test_duplicated_view_submission_creates_one_request(make_stack: Any, emulato
     assert len(answers) == 2 and all(a.status == 200 and a.acked_in_time for a in answers), \
         [(a.status, a.text) for a in answers]
     mine = stack.requests.recent(ALICE)
-    from_view = [r for r in mine if r.submission_key == f"view:{view['id']}"]
+    from_view = [r for r in mine if r.submission_key == f"view:{ALICE}:{view['id']}"]
     ledger.dup("request:duplicate_submission", len(mine) - 2)
     assert len(mine) == 2 and len(from_view) == 1, [(r.id, r.submission_key) for r in mine]
     # Each answer is the request's confirmation (or an empty ack of a dropped duplicate); no error modal.
@@ -227,7 +227,9 @@ def test_ack_within_3s_while_rds_is_slow(make_stack: Any, emulators: Emulators, 
         assert "Checking" in submitted.text, "the modal says it is still checking"
         click = driver.click(BOB, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
         assert click.status == 200 and click.elapsed_s < 3.0, click.elapsed_s
-        wait_until(lambda: rds.calls_for("CloneDBInstance"), 10, "the approved clone to reach (slow) RDS")
+        # Before the call the bot reads the instance, its tags and backups again, uncached (the
+        # decision is made again): four slow calls first.
+        wait_until(lambda: rds.calls_for("CloneDBInstance"), 30, "the approved clone to reach (slow) RDS")
     finally:
         rds.clear_faults()
     wait_final(slack, APPROVALS_CHANNEL, card["ts"], timeout=30)

@@ -35,7 +35,7 @@ def test_an_approval_through_a_group_slack_cannot_confirm_does_not_count(make_st
     card = approval_message(stack)
     stack.slack.inject("usergroups.users.list", error="ratelimited", times=None)
     stack.driver.click(BOB, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
-    told = stack.slack.wait_for_ephemeral(BOB, timeout=5)
+    told = stack.slack.wait_for_ephemeral(BOB, timeout=15)
     assert "may not decide" in told["text"] and "could not say" in told["text"], told["text"]
     stack.drain()
     assert stack.requests.approvers_of(request_id_of(card)) == []
@@ -83,12 +83,12 @@ def test_socket_mode_starts_without_a_signing_secret_and_serves_no_slack_endpoin
         threading.Thread(target=runtime.serve_forever, daemon=True).start()
         runtime.start()
         base = f"http://{host}:{port}"
-        with urllib.request.urlopen(f"{base}/healthz", timeout=5) as health:  # noqa: S310 - local URL
+        with urllib.request.urlopen(f"{base}/healthz", timeout=15) as health:  # noqa: S310 - local URL
             assert health.status == 200
         request = urllib.request.Request(f"{base}/slack/events", data=b"token=x&command=/rds&text=help",
                                          method="POST")
         with pytest.raises(HTTPError) as refused:
-            urllib.request.urlopen(request, timeout=5)  # noqa: S310 - local URL
+            urllib.request.urlopen(request, timeout=15)  # noqa: S310 - local URL
         assert refused.value.code == 404, "Socket Mode still serves POST /slack/events"
     finally:
         runtime.stop()

@@ -45,7 +45,7 @@ def test_a_copy_from_a_production_source_into_qa_is_denied_naming_the_source(sta
     request = _newest_request(stack, ALICE)
     assert request.state == "denied", f"a copy out of production was recorded as {request.state}"
     assert request.decision["resource"].endswith(f"dbinstance/{MSSQL_PROD}"), request.decision
-    note = stack.slack.wait_for_ephemeral(ALICE, timeout=5)
+    note = stack.slack.wait_for_ephemeral(ALICE, timeout=15)
     assert MSSQL_PROD in note["text"] and "rds:CopyDatabaseBetweenInstances" in note["text"], note["text"]
     assert _cards(stack) == [] and stack.rds.calls_for(COPY) == []
 

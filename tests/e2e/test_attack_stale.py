@@ -67,8 +67,8 @@ def _backup(stack: Stack, user: str, instance: str) -> Any:
 
 
 def _thread_final(stack: Stack, channel: str, request_id: str) -> dict[str, Any]:
-    anchor = stack.slack.wait_for_message(channel, where=lambda m: request_id in m.get("text", ""), timeout=10)
-    return stack.slack.wait_for_message(channel, thread_ts=anchor["ts"], where=is_final, timeout=10)
+    anchor = stack.slack.wait_for_message(channel, where=lambda m: request_id in m.get("text", ""), timeout=30)
+    return stack.slack.wait_for_message(channel, thread_ts=anchor["ts"], where=is_final, timeout=30)
 
 
 # ------------------------------------------------------------------ the last approval
@@ -81,12 +81,12 @@ def test_a_deny_added_while_waiting_stops_the_approved_clone(make_stack: Callabl
     _frozen_policy(stack)
     _add_line(policy_dir, _deny_everything_to(ALICE))
     _click_approve(stack, card, BOB)
-    final = final_reply(stack, APPROVALS_CHANNEL, card["ts"], timeout=10)
+    final = final_reply(stack, APPROVALS_CHANNEL, card["ts"], timeout=30)
     assert final_state(final) == "denied", final["text"]
     assert _state(stack, request_id) == "denied"
     assert stack.rds.calls_for(CLONE) == [], "a request the policy now denies was sent"
     assert "policy.csv:" in final["text"] and "policy version" in final["text"], final["text"]
-    told = stack.slack.wait_for_ephemeral(BOB, timeout=5)
+    told = stack.slack.wait_for_ephemeral(BOB, timeout=15)
     assert "not sent to RDS" in told["text"], told["text"]
 
 
@@ -133,7 +133,7 @@ def test_an_approve_click_after_expiry_is_refused_as_expired(stack: Stack) -> No
         conn.execute(text("UPDATE requests SET expires_at = :past WHERE id = :id"),
                      {"past": "2020-01-01 00:00:00+00:00", "id": request_id})
     stack.driver.click(BOB, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="approve")
-    told = stack.slack.wait_for_ephemeral(BOB, timeout=5)
+    told = stack.slack.wait_for_ephemeral(BOB, timeout=15)
     assert "expired" in told["text"], told["text"]
     stack.drain()
     assert _state(stack, request_id) != "approved" and stack.requests.approvers_of(request_id) == []
@@ -189,12 +189,12 @@ def test_back_up_now_after_a_deny_is_not_sent(make_stack: Callable[..., Stack], 
     CLOCK.advance(3)
     stack.runtime.jobs.run_now("reminders")
     stack.drain()
-    post = stack.slack.wait_for_message(OPS_CHANNEL, where=lambda m: "Backup reminder" in m.get("text", ""), timeout=5)
+    post = stack.slack.wait_for_message(OPS_CHANNEL, where=lambda m: "Backup reminder" in m.get("text", ""), timeout=15)
     _frozen_policy(stack)
     _add_line(policy_dir, _deny_everything_to(ERIN))
     stack.driver.click(ERIN, channel=OPS_CHANNEL, ts=post["ts"], action_id="backup_now")
     stack.drain()
-    final = stack.slack.wait_for_message(OPS_CHANNEL, thread_ts=post["ts"], where=is_final, timeout=10)
+    final = stack.slack.wait_for_message(OPS_CHANNEL, thread_ts=post["ts"], where=is_final, timeout=30)
     assert final_state(final) == "denied", final["text"]
     assert stack.rds.calls_for(BACKUP) == [], "Back up now ran after the deny"
 

@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -48,8 +47,7 @@ def test_help_does_not_import_the_rds_sdk() -> None:
     code = ("import sys\nfrom typer.testing import CliRunner\nfrom bot.cli import app\n"
             "r = CliRunner().invoke(app, ['--help'])\nassert r.exit_code == 0, r.output\n"
             "print(sorted(m for m in sys.modules if m.startswith(('alibabacloud_rds', 'slack_bolt'))))")
-    started = time.monotonic()
+    # What keeps `--help` fast is that it imports neither; how fast it is belongs in benchmarks/.
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
-    assert time.monotonic() - started < 5

@@ -98,7 +98,7 @@ class Tally:
         known = props.pop(KNOWN_BUGS, None)
         out = {"properties": props, "totals": {"cases": 0, "http_5xx": 0, "side_effects": 0, **dict(totals)}}
         if known is not None:
-            out[KNOWN_BUGS] = known  # what the xfail tests reproduced (not part of the fuzz totals)
+            out[KNOWN_BUGS] = known  # what the regression tests of fixed bugs sent (not part of the fuzz totals)
         return out
 
 
