@@ -251,6 +251,7 @@ class Story:
     def guardrail(self) -> bool:
         """Alice may restore into dev without approval; pulling production data there is refused."""
         self.say(NAMES[ALICE], f"/rds restore {DEV_MYSQL}  (a point-in-time restore, source: {SOURCE})")
+        restores_before = len(self.stack.rds.calls_for("RestoreDdrTable"))
         view = self.driver.open_modal(ALICE, f"restore {DEV_MYSQL}", channel=OPS_CHANNEL)
         moment = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3600))
         values = {"RestoreType": "1", "RestoreTime": moment, "SourceRegion": "cn-hangzhou",
@@ -264,7 +265,7 @@ class Story:
         note = self.slack.wait_for_ephemeral(ALICE, timeout=10, where=lambda m: SOURCE in m.get("text", ""))
         self.say("rdsbot → Alice", note.get("text", ""))
         # Refused, and nothing reached RDS: that is the chapter's success.
-        return not self.stack.rds.calls_for("RestoreDdrTable")
+        return len(self.stack.rds.calls_for("RestoreDdrTable")) == restores_before
 
     def remind(self) -> bool:
         self.say(NAMES[ERIN], f"/rds remind {DEV_MYSQL} in 2 seconds")
