@@ -37,8 +37,8 @@ FINAL = "rdsbot_request_final"
 class Narrator:
     """Prints timestamped lines; Slack markup is turned into plain terminal text."""
 
-    def __init__(self, out: Any = sys.stdout) -> None:
-        self.out = out
+    def __init__(self, out: Any = None) -> None:
+        self.out = out or sys.stdout  # looked up now, not at import: whoever redirected stdout gets the story
         self.start = time.monotonic()
 
     def say(self, who: str, text: str) -> None:
