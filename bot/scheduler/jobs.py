@@ -40,6 +40,7 @@ class Jobs:
         self.jobs = {job.name: job for job in jobs}
         # One lock per job: a round and run_now never overlap, and pause() can wait for a round in flight.
         self._running = {job.name: threading.Lock() for job in jobs}
+        self._paused: set[str] = set()
         self.scheduler = BackgroundScheduler(
             executors={"default": JobExecutor(4)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
@@ -56,7 +57,8 @@ class Jobs:
 
         def run() -> None:
             with lock:
-                fn()
+                if name not in self._paused:  # a round queued before pause() ran must not start after it
+                    fn()
 
         run.__name__ = fn.__name__
         return run
@@ -75,17 +77,20 @@ class Jobs:
             job = self.jobs[name]
             if job.leader_only and not self.leader.is_leader():
                 continue
-            self._exclusive(name, _guarded(name, job.fn))()
+            with self._running[name]:  # asked for by name: runs even while paused
+                _guarded(name, job.fn)()
 
     def pause(self, *names: str) -> None:
         """Stop scheduling the named jobs and wait for a round already in flight to end."""
         for name in names:
+            self._paused.add(name)
             self.scheduler.pause_job(name)
             with self._running[name]:
-                pass  # acquired: no round of this job is running, and no new one will start
+                pass  # acquired: no round of this job is running, and none will start
 
     def resume(self, *names: str) -> None:
         for name in names:
+            self._paused.discard(name)
             self.scheduler.resume_job(name)
 
     def start(self) -> None:
