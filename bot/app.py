@@ -26,7 +26,7 @@ from bot.scheduler.leader import Leadership, leadership_for
 from bot.store import migrate
 from bot.store.db import Database
 from bot.store.deliveries import DeliveryLog
-from bot.workflow import decisions, progress, recovery
+from bot.workflow import decisions, progress, recovery, routing
 from bot.workflow.access import record_reload
 from bot.workflow.approvals import ApprovalRulesStore
 from bot.workflow.audit_seal import AuditSeal
@@ -218,7 +218,8 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
                                             previous=e.previous_version, error=e.error))
     requests = Requests(db)
     sender = SlackSender(build_client(settings, outbox=True), approval_channel=settings.approval_channel,
-                         requests=requests, retry_in_s=retry_delay_s(deps))
+                         requests=requests, retry_in_s=retry_delay_s(deps),
+                         routing=lambda request, votes: routing.approvers_for(deps, request, voted=votes))
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     outbox = OutboxDispatcher(db, sender, worker_id=worker_id, lease_s=settings.outbox_lease_s, wakeup=wakeup)
     leader = leadership_for(db)

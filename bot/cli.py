@@ -17,10 +17,10 @@ import typer
 from bot.policy import cli as policy_cli
 from bot.request_explain import explain as explain_command
 
-# `rdsbot policy`: the policy package's commands, with `explain` able to take a whole request (--op).
+# `rdsbot policy`: the policy package's commands (check, lint, test, who-can) and `explain`,
+# which can take a whole request (--op) and so lives outside the policy package.
 policy_app = typer.Typer(help="Check, explain, lint and test the access policy.", no_args_is_help=True)
-policy_app.registered_commands = [c for c in policy_cli.app.registered_commands
-                                  if (c.name or getattr(c.callback, "__name__", "")) != "explain"]
+policy_app.registered_commands = list(policy_cli.app.registered_commands)
 policy_app.command("explain")(explain_command)
 
 app = typer.Typer(help="rdsbot: ApsaraDB RDS operations from Slack, behind policy and approval.",
@@ -176,6 +176,27 @@ def audit_verify(
         return
     typer.echo(f"BROKEN at event {result.bad_seq}: {result.reason} ({result.count} events verified before it)", err=True)
     raise typer.Exit(1)
+
+
+@app.command("plan")
+def plan_command(
+    operation: Annotated[str, typer.Argument(help="clone, copy, restore or backup.")],
+    param: Annotated[list[str] | None, typer.Option("--param", help="A form field Name=value (the API "
+                                                                    "parameter; repeat).")] = None,
+    user: Annotated[list[str] | None, typer.Option("--user", help="Slack user ID whose request it would be "
+                                                                  "(repeat for several).")] = None,
+) -> None:
+    """A dry run: validate and decide a request like the bot would, send nothing; exit 0 would go
+    through, 1 denied, 2 bad input. Audited as one `dry-…` event per person."""
+    from bot.plan import EXIT_BAD_INPUT, run_plan
+    from bot.request_explain import _params
+
+    try:
+        params = _params(param)
+    except typer.BadParameter as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    raise typer.Exit(run_plan(_settings(), _migrated_db(), operation, params, user or [], typer.echo))
 
 
 @app.command("ram-policy")

@@ -7,6 +7,7 @@ traceback never shows them; code that needs the value asks for it explicitly.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,8 @@ class Settings(BaseSettings):
     policy_dir: Path = Field(default=Path("policies"), validation_alias="RDSBOT_POLICY_DIR")
     poll_interval_s: float = Field(default=30.0, gt=0, validation_alias="RDSBOT_POLL_INTERVAL_S")
     approval_ttl_s: float = Field(default=86400.0, gt=0, validation_alias="RDSBOT_APPROVAL_TTL_S")
+    # "dm": each person who may approve a request also gets a DM with its buttons; unset: the card only.
+    notify_approvers: Literal["dm"] | None = Field(default=None, validation_alias="RDSBOT_NOTIFY_APPROVERS")
     # Where the audit trail's anchor is posted (and a broken chain announced); unset = never.
     audit_seal_channel: str | None = Field(default=None, validation_alias="RDSBOT_AUDIT_SEAL_CHANNEL")
     audit_seal_every_s: float = Field(default=86400.0, ge=1, validation_alias="RDSBOT_AUDIT_SEAL_EVERY_S")
@@ -72,6 +75,11 @@ class Settings(BaseSettings):
     usergroup_ttl_s: float = Field(default=300.0, gt=0, validation_alias="RDSBOT_USERGROUP_TTL_S")
     log_level: str = Field(default="INFO", validation_alias="RDSBOT_LOG_LEVEL")
     log_format: str = Field(default="json", validation_alias="RDSBOT_LOG_FORMAT")
+
+    @field_validator("notify_approvers", mode="before")
+    @classmethod
+    def _notify(cls, value: object) -> object:
+        return (value.strip().lower() or None) if isinstance(value, str) else value
 
     @field_validator("rds_protocol")
     @classmethod

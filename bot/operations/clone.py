@@ -53,6 +53,9 @@ CATEGORY_ENGINES: dict[str, set[str] | None] = {
     "serverless_ha": {"sqlserver"},
 }
 NETWORK_TYPES = (("VPC", _("VPC")), ("Classic", _("Classic network")))
+REQUEST_TAG = "rdsbot-request"  # on a new instance: the request that made it
+MAX_TAGS = 20  # RDS's limit on one instance's tags
+_SYSTEM_TAG_PREFIXES = ("aliyun", "acs:")  # tags RDS sets itself; refused as Tag.N.Key
 
 
 class Clone(Operation):
@@ -159,6 +162,7 @@ class Clone(Operation):
         source = lookup_instance(ctx, instance_id)
         self._check_source(c, source, ctx, backup_id=backup_id, restore_time=restore_time, pay_type=pay_type,
                            storage=storage, storage_type=storage_type, category=category, db_names=db_names)
+        tags = _source_tags(c, source)
         c.done()
 
         params: dict[str, Any] = {
@@ -180,10 +184,19 @@ class Clone(Operation):
             "PrivateIpAddress": ip,
             "DBInstanceDescription": description,
             "DbNames": ",".join(db_names) if db_names else None,
+            "Tag": tags,  # the source's guard goes with its data; api_params adds the request's own tag
         }
         params = {k: v for k, v in params.items() if v is not None}
         return Plan(instance_id=instance_id, params=params, instance=source, summary=self.summary(params),
                     touches=(Touched("source", source),))
+
+    def api_params(self, request_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """As every operation's, plus ``rdsbot-request=<request id>`` among the new instance's tags
+        (``Tag.N.Key``/``Tag.N.Value``: the clone is born tagged, no second call)."""
+        out = super().api_params(request_id, params)
+        kept = [t for t in out.get("Tag") or [] if t.get("Key") != REQUEST_TAG]
+        out["Tag"] = [*kept, {"Key": REQUEST_TAG, "Value": request_id}]
+        return out
 
     @staticmethod
     def _vswitches(c: Checker, zone2: bool) -> str | None:
@@ -273,6 +286,22 @@ class Clone(Operation):
                  else _("{time} (UTC)", time=params.get("RestoreTime")))
         return _("New instance *{instance}* is Running: a clone of {source} as of {point}.", instance=new_id,
                  source=source, point=point)
+
+
+def _source_tags(c: Checker, source: InstanceInfo) -> list[dict[str, str]]:
+    """The source's tags as CloneDBInstance's ``Tag`` list, so an ``env=prod`` clone stays under
+    ``env=prod`` rules. Unknown tags stop the clone: it would be born outside every tag rule."""
+    if source.tags is None:
+        c.fail("DBInstanceId", "source_tags_unknown",
+               "Could not read the tags of {instance}, which its clone must carry. Submit again.", instance=source.id)
+        return []
+    kept = [{"Key": key, "Value": value} for key, value in sorted(source.tags.items())
+            if key != REQUEST_TAG and not key.startswith(_SYSTEM_TAG_PREFIXES)]
+    if len(kept) >= MAX_TAGS:
+        c.fail("DBInstanceId", "too_many_tags",
+               "{instance} has {count} tags; its clone carries them and {tag}, but RDS allows {limit} per instance.",
+               instance=source.id, count=len(kept), tag=REQUEST_TAG, limit=MAX_TAGS)
+    return kept
 
 
 def _bad_zone(example: str) -> FieldError:

@@ -1,4 +1,7 @@
-"""``rdsbot policy ...``: check, explain, lint and test the policy from a shell.
+"""``rdsbot policy ...``: check, lint, test and who-can from a shell.
+
+``explain`` lives in :mod:`bot.request_explain` (mounted beside these by ``bot.cli``):
+it can explain a whole request, which needs the operations and RDS.
 
 The main CLI mounts ``app`` as ``rdsbot policy`` and may register
 ``ram_policy_command`` as ``rdsbot ram-policy``. The policy folder comes from
@@ -65,19 +68,17 @@ def check(
                         groups=group or ()))
 
 
-@app.command()
-def explain(
-    user: Annotated[str, typer.Argument(help="Slack user ID, e.g. U0ALICE.")],
-    action: Annotated[str, typer.Argument(help="e.g. rds:CloneDBInstance.")],
+@app.command("who-can")
+def who_can(
+    action: Annotated[str, typer.Argument(help="e.g. rdsbot:Approve.")],
     resource: Annotated[str, typer.Argument(help="Instance ARN.")],
     tag: Tags = None,
     no_tags: NoTags = False,
-    group: Groups = None,
     policy_dir: PolicyDir = Path("policies"),
 ) -> None:
-    """Like check, plus the user's roles and a verdict for every line considered."""
-    _finish(tools.explain(policy_dir, user, action, resource, tags=_tags(tag, no_tags),
-                          groups=group or ()))
+    """Every user and user group allowed, each with its rule (exit 0; 1 when nobody is; offline:
+    user groups are not expanded into their members)."""
+    _finish(tools.who_can(policy_dir, action, resource, tags=_tags(tag, no_tags)))
 
 
 @app.command()

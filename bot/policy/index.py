@@ -41,6 +41,7 @@ class CandidateIndex:
         }
         self._patterns = frozenset(p for patterns in by_subject.values() for p in patterns)
         self._matching: dict[str, frozenset[str]] = {}
+        self._by_action: dict[str, tuple[int, ...]] = {}
 
     def subjects(self) -> set[str]:
         return set(self._by_subject)
@@ -56,6 +57,17 @@ class CandidateIndex:
                 # computes the same frozenset again.
                 self._matching[key] = found
         return found
+
+    def every_line(self, action: str, resource: str) -> list[int]:
+        """Indices, in file order, of every line (whoever its subject) matching ``action`` and ``resource``."""
+        key = action.lower()
+        lines = self._by_action.get(key)
+        if lines is None:
+            lines = tuple(self.candidates(self._by_subject, action))
+            if len(self._by_action) < ACTION_CACHE_LIMIT:
+                self._by_action[key] = lines  # one key, atomic under the GIL (as _matching)
+        matchers = self._resource_match
+        return [n for n in lines if matchers[n](resource)]
 
     def candidates(self, principals: Iterable[str], action: str,
                    resource: str | None = None) -> list[int]:

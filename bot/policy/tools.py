@@ -20,6 +20,7 @@ from .explain import trace
 from .lint import lint_dir
 from .matching import wildcard_match
 from .table import run_file
+from .rules import ANYONE, subject_kind
 
 EXIT_ALLOW = 0
 EXIT_DENY = 1
@@ -59,6 +60,38 @@ def explain(policy_dir: Path, subject: str, action: str, resource: str, *,
     except ValueError as exc:
         return ToolResult(f"error: bad request: {exc}", EXIT_ERROR)
     return ToolResult(result.render(), EXIT_ALLOW if result.decision.allowed else EXIT_DENY)
+
+
+def who_can(policy_dir: Path, action: str, resource: str, *,
+            tags: Mapping[str, str] | None = None) -> ToolResult:
+    """Every user and user group the policy names that may do ``action`` on ``resource``, each with
+    the rule that allows it; exit 0 when anyone may, 1 when nobody may, 2 on error. Offline: a
+    group's members are Slack's to say, so groups are listed as groups, not expanded."""
+    try:
+        engine = PolicyEngine.from_dir(policy_dir)
+        allowed = engine.allowed_rules(action, resource, tags=tags)
+    except PolicyError as exc:
+        return ToolResult(f"error: {exc}", EXIT_ERROR)
+    except ValueError as exc:
+        return ToolResult(f"error: bad request: {exc}", EXIT_ERROR)
+    tag_text = "unknown" if tags is None else (", ".join(f"{k}={v}" for k, v in sorted(tags.items())) or "none")
+    lines = [f"{action} on {resource} (tags: {tag_text})"]
+    people = sorted(s for s in allowed if subject_kind(s) == "user")
+    groups = sorted(s for s in allowed if subject_kind(s) == "usergroup")
+    width = max((len(s) for s in allowed), default=0)
+    for subject in (*people, *groups):
+        rule = allowed[subject]
+        chain = " -> ".join(engine.graph.path((subject,), rule.subject)[1:]) or rule.subject
+        via = "" if rule.subject == subject else f" (via {chain})"
+        kind = "  [user group]" if subject in groups else ""
+        lines.append(f"{subject:<{width}}  {rule.where}  {rule.text}{via}{kind}")
+    if ANYONE in allowed:
+        lines.append(f"*  anyone else too: {allowed[ANYONE].where}  {allowed[ANYONE].text}")
+    if groups:
+        lines.append("user groups are not expanded here (their members are Slack's to say); the bot reads them "
+                     "at run time, and each member's own denies still apply")
+    lines.append(f"{len(people)} user(s), {len(groups)} user group(s) · policy version {engine.version}")
+    return ToolResult("\n".join(lines), EXIT_ALLOW if allowed else EXIT_DENY)
 
 
 def lint(policy_dir: Path, *, account_id: str = "*") -> ToolResult:

@@ -25,6 +25,8 @@ from bot.slack.modal_open import spec_of_view
 from bot.slack.replies import CHANNEL_ID, acting_user, answer_late, metadata, tell
 from bot.workflow import intake
 from bot.workflow.deps import Deps
+from bot.workflow import dry_run
+from bot.workflow.dry_run import DryRun
 from bot.workflow.outcomes import Denied, Submitted
 
 log = logging.getLogger(__name__)
@@ -75,13 +77,16 @@ class FormFlow:
 
     def _finish_late(self, client: WebClient, view: dict[str, Any], op: Operation, user: str, channel: str,
                      future: Any) -> None:
-        def done(outcome: Submitted | Denied) -> None:
+        def done(outcome: Submitted | Denied | DryRun) -> None:
             self._update_view(client, view, self._result_view(op, outcome))
             self._tell_denied(client, op, user, channel, outcome)
 
         def invalid(errors: FieldErrors) -> None:
             values = form_values(view)
-            again = modals.operation_modal(op, initial={k: v for k, v in values.items() if isinstance(v, str)},
+            initial = {k: v for k, v in values.items() if isinstance(v, str)}
+            if dry_run.wanted(values):
+                initial[dry_run.FIELD] = dry_run.CHECKED
+            again = modals.operation_modal(op, initial=initial,
                                            metadata=metadata(view), notes=modals.error_notes(errors.errors))
             self._update_view(client, view, again)
 
@@ -96,14 +101,17 @@ class FormFlow:
         except SlackApiError as error:
             log.warning("view update failed", extra={"error": error.response.get("error")})
 
-    def _result_view(self, op: Operation, outcome: Submitted | Denied) -> dict[str, Any]:
+    def _result_view(self, op: Operation, outcome: Submitted | Denied | DryRun) -> dict[str, Any]:
+        if isinstance(outcome, DryRun):
+            return modals.message_modal(_("Dry run"), messages.dry_run(outcome))
         if isinstance(outcome, Denied):
             rid = outcome.request.id if outcome.request else None
             return modals.message_modal(_("Not allowed"), messages.denied(op, outcome.decision, rid, outcome.request))
         return modals.message_modal(op.title, messages.submitted(outcome.request, op, self.deps.settings.approval_channel))
 
     @staticmethod
-    def _tell_denied(client: WebClient, op: Operation, user: str, channel: str, outcome: Submitted | Denied) -> None:
+    def _tell_denied(client: WebClient, op: Operation, user: str, channel: str,
+                     outcome: Submitted | Denied | DryRun) -> None:
         """A denial also lands where the command was typed: the modal closes, the message stays."""
         if isinstance(outcome, Denied):
             rid = outcome.request.id if outcome.request else None

@@ -38,6 +38,8 @@ class Block(StrEnum):
     REASON = "reason"
     ACTIONS = "request_actions"
     SOURCE_INFO = "source_info"
+    APPROVERS = "approvers"
+    DRY_RUN = "dry_run"  # checkboxes on every operation modal: check and decide, send nothing
 
 
 class Metadata(StrEnum):

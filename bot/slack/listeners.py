@@ -24,6 +24,7 @@ from bot.slack.form_flow import FormFlow
 from bot.slack.ids import CALLBACK_PREFIX, COMMAND, Action, Callback
 from bot.slack.listing import BackupListing
 from bot.slack.modal_open import ModalOpener
+from bot.slack.pending import pending_text
 from bot.slack.pickers import Pickers
 from bot.slack.reminder_flow import ReminderFlow
 from bot.slack.replies import acting_user, just_ack
@@ -34,7 +35,7 @@ from bot.workflow.queries import Requests
 from bot.workflow.reminders import Reminders
 
 OP_CALLBACKS = re.compile("^" + re.escape(CALLBACK_PREFIX) + "(" + "|".join(map(re.escape, OPERATIONS)) + ")$")
-LAZY_COMMANDS = {*OPERATIONS, "remind"}
+LAZY_COMMANDS = {*OPERATIONS, "remind", "pending"}
 
 
 class Listeners:
@@ -83,6 +84,8 @@ class Listeners:
         command = parse(body.get("text"))
         if command.name == "remind":
             self.reminders.command(body, client, respond, command.args)
+        elif command.name == "pending":
+            respond(text=pending_text(self.deps, client, acting_user(body) or ""), response_type="ephemeral")
         elif command.name == operations.LISTING.name:
             self.listing.command(body, client, respond, command.first)
         elif (op := operations.get(command.name)) is not None:

@@ -17,6 +17,8 @@ from bot.policy import Decision
 from bot.rds.directory import CrossRegionBackup
 from bot.store.models import AuditEvent, Reminder, Request
 from bot.timeutil import human_bytes, human_time
+from bot.workflow.dry_run import DryRun
+from bot.workflow.dry_run import lines as dry_run_lines
 from bot.workflow.outcomes import Listing
 from bot.workflow.states import EMOJI, LABELS, State
 from bot.slack.blocks import Blocks, Message, context, section
@@ -90,6 +92,12 @@ def _refused_other(decision: Decision, request: Request | None) -> dict[str, Any
     return None
 
 
+def dry_run(result: DryRun) -> str:
+    """A dry run's facts, every value escaped (bot.workflow.dry_run.lines says what they are)."""
+    first, *rest = dry_run_lines(result, code, decision_text)
+    return "\n".join([(":white_check_mark: " if result.allowed else ":lock: ") + first, *rest])
+
+
 def submitted(request: Request, op: Operation, approval_channel: str | None) -> str:
     if State(request.state) is State.PENDING_APPROVAL:
         link = f"<#{approval_channel}>" if approval_channel else ""
@@ -146,6 +154,7 @@ HELP = _("""*rdsbot* runs ApsaraDB RDS operations from Slack, behind policy and 
 • `/rds backups [instance-id]` — list cross-region backup sets (last 7 days by default)
 • `/rds remind <instance-id> daily 09:00 [tz]` — backup reminders (also `weekly`, `cron`, `in 10 minutes`, `list`, `delete`)
 • `/rds status [request-id]` — your recent requests, or one request's timeline
+• `/rds pending` — the requests waiting that you may approve now
 Every request is checked against the policy; approvals happen in the approvals channel.""")
 
 

@@ -14,6 +14,7 @@ from bot.i18n import _
 from bot.operations.base import FieldKind, FieldSpec, FormSpec, Operation
 from bot.slack.ids import Block, Callback
 from bot.slack.text import escape, plain
+from bot.workflow.dry_run import CHECKED as DRY_RUN_CHECKED
 
 Blocks = list[dict[str, Any]]
 
@@ -96,6 +97,8 @@ def operation_modal(
         # Choosing the main instance shows its facts under the picker.
         dispatch = spec.name == "DBInstanceId"
         blocks.append(input_block(spec, initial.get(spec.name), dispatch=dispatch))
+    if isinstance(op, Operation):
+        blocks.append(dry_run_block(checked=initial.get(Block.DRY_RUN) == DRY_RUN_CHECKED))
     submit = _("Request approval") if op.needs_approval else (_("Run") if isinstance(op, Operation) else _("List"))
     return {
         "type": "modal",
@@ -106,6 +109,22 @@ def operation_modal(
         "private_metadata": json.dumps(dict(metadata or {}))[:3000],
         "blocks": blocks,
     }
+
+
+def dry_run_block(*, checked: bool = False) -> dict[str, Any]:
+    """The optional ``dry_run`` checkbox (DESIGN.md): checked, the submission is checked and decided, never sent."""
+    box = option(DRY_RUN_CHECKED, _("Dry run: check everything, send nothing"))
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": Block.DRY_RUN,
+        "label": _text(_("Dry run")),
+        "optional": True,
+        "element": {"type": "checkboxes", "action_id": Block.DRY_RUN, "options": [box]},
+        "hint": _text(_("Shows what would be sent, who decides and who must approve; no request is made.")),
+    }
+    if checked:  # a form shown again after errors keeps the box ticked: fixing a field never makes it real
+        block["element"]["initial_options"] = [box]
+    return block
 
 
 def with_source_info(view: dict[str, Any], lines: Sequence[str]) -> dict[str, Any]:
@@ -128,8 +147,19 @@ def message_modal(title: str, text: str, *, callback_id: str = "rds_notice") -> 
         "callback_id": callback_id,
         "title": _text(title[:24]),
         "close": _text(_("Close")),
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}],
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": part}} for part in _parts(text)],
     }
+
+
+def _parts(text: str, size: int = 2900, most: int = 20) -> list[str]:
+    """Long text as several sections (Slack's limit is 3,000 characters each), cut at line ends."""
+    parts: list[str] = []
+    for line in text.split("\n"):
+        if parts and len(parts[-1]) + 1 + len(line) <= size:
+            parts[-1] += "\n" + line
+        else:
+            parts.append(line[:size])
+    return parts[:most] or [""]
 
 
 def reject_modal(request_id: str, summary: str) -> dict[str, Any]:

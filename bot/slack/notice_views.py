@@ -20,6 +20,7 @@ from bot.rds.errors import RdsError
 from bot.store.models import Request
 from bot.timeutil import human_duration, human_time
 from bot.workflow import notices as n
+from bot.workflow.routing import Approvers
 from bot.workflow.states import EMOJI, LABELS, State
 from bot.slack.blocks import Blocks, Message, context, fields, section, strip, update_metadata
 from bot.slack.ids import Action, Block, Metadata
@@ -35,6 +36,7 @@ class Facts:
     approvers: Sequence[str] = ()
     rejection: tuple[str, str] | None = None
     retry_in_s: float = 0.0
+    eligible: Approvers | None = None  # who may still approve (pending requests only)
 
 
 N = TypeVar("N", bound=n.Notice)
@@ -111,19 +113,10 @@ def anchor(_notice: n.Notice, facts: Facts) -> Message:
     blocks.append(context(status, _("policy {version}", version=escape(request.policy_version))))
     if reject_reason:
         blocks.append(section(_("*Why it was rejected*\n{reason}", reason=quote(reject_reason))))
+    if state is State.PENDING_APPROVAL and facts.eligible is not None:
+        blocks.append(section(who_may_approve(facts.eligible), block_id=Block.APPROVERS))
     if state is State.PENDING_APPROVAL:
-        blocks.append({
-            "type": "actions",
-            "block_id": Block.ACTIONS,
-            "elements": [
-                {"type": "button", "action_id": Action.APPROVE, "style": "primary", "value": request.id,
-                 "text": {"type": "plain_text", "text": _("Approve")}},
-                {"type": "button", "action_id": Action.REJECT, "style": "danger", "value": request.id,
-                 "text": {"type": "plain_text", "text": _("Reject")}},
-                {"type": "button", "action_id": Action.CANCEL, "value": request.id,
-                 "text": {"type": "plain_text", "text": _("Cancel (requester)")}},
-            ],
-        })
+        blocks.append(vote_buttons(request, cancel=True))
     decided = _decided_line(request)
     if decided:
         blocks.append(context(decided))
@@ -131,6 +124,52 @@ def anchor(_notice: n.Notice, facts: Facts) -> Message:
     text = _("{title} {request_id} by {requester}: {state}", title=op.title, request_id=request.id,
              requester=mention, state=LABELS[state])
     return Message(text=text, blocks=blocks, metadata=update_metadata(request))
+
+
+def who_may_approve(eligible: Approvers) -> str:
+    """The people who may approve, as mentions: up to ten, then "and N more"."""
+    shown, more = eligible.cut()
+    if not shown:
+        text = ":warning: " + _("Nobody may approve this request now: no one but the requester holds "
+                                "rdsbot:Approve on every instance it touches.")
+    else:
+        names = ", ".join(user(person) for person in shown)
+        text = ":busts_in_silhouette: " + (_("*May approve:* {people} and {more} more", people=names, more=more)
+                                           if more else _("*May approve:* {people}", people=names))
+    if eligible.unknown_groups:
+        text += "\n" + _("Slack could not say who is in {groups}; their members are not listed.",
+                         groups=escape(", ".join(eligible.unknown_groups)))
+    return text
+
+
+def vote_buttons(request: Request, *, cancel: bool) -> dict[str, Any]:
+    """Approve and Reject (and the requester's Cancel on the card) for a pending request."""
+    elements = [
+        {"type": "button", "action_id": Action.APPROVE, "style": "primary", "value": request.id,
+         "text": {"type": "plain_text", "text": _("Approve")}},
+        {"type": "button", "action_id": Action.REJECT, "style": "danger", "value": request.id,
+         "text": {"type": "plain_text", "text": _("Reject")}},
+    ]
+    if cancel:
+        elements.append({"type": "button", "action_id": Action.CANCEL, "value": request.id,
+                         "text": {"type": "plain_text", "text": _("Cancel (requester)")}})
+    return {"type": "actions", "block_id": Block.ACTIONS, "elements": elements}
+
+
+@renders(n.ApproverDM)
+def approver_dm(_notice: n.ApproverDM, facts: Facts) -> Message:
+    """A direct ask to one person who may approve: the request in short, and the buttons."""
+    request, op = _need(facts)
+    text = ":inbox_tray: " + _("You may approve {request_id}: {headline}", request_id=request.id,
+                               headline=headline(request, op))
+    blocks: Blocks = [section(text), *fields(op.summary(request.params))]
+    if request.reason:
+        blocks.append(section(_("*Reason*\n{reason}", reason=quote(request.reason)), block_id=Block.REASON))
+    if State(request.state) is State.PENDING_APPROVAL:
+        blocks.append(vote_buttons(request, cancel=False))
+    blocks.append(context(_("The card in the approvals channel shows every vote; "
+                            "your click counts the same from here.")))
+    return Message(text=strip(text), blocks=blocks, metadata=update_metadata(request))
 
 
 def _decided_line(request: Request) -> str:

@@ -9,6 +9,7 @@ sender can find it in the thread instead of posting it twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_sdk import WebClient
@@ -20,6 +21,7 @@ from bot.store.models import OutboxMessage, Request
 from bot.workflow.notices import Final, Notice, Placement, UnknownNotice, decode
 from bot.workflow.ports import SendError
 from bot.workflow.queries import Requests
+from bot.workflow.routing import Approvers
 from bot.workflow.states import State
 from bot.slack import notice_views
 from bot.slack.blocks import Message
@@ -27,6 +29,8 @@ from bot.slack.ids import Metadata
 from bot.slack.notice_views import Facts
 
 log = logging.getLogger(__name__)
+
+Routing = Callable[[Request, Sequence[str]], Approvers]
 
 # Errors that no retry can fix: the message goes elsewhere or is given up.
 PERMANENT = {
@@ -44,11 +48,12 @@ class SlackSender:
     """Renders outbox notices with :mod:`bot.slack.notice_views` and sends each where its placement says."""
 
     def __init__(self, client: WebClient, *, approval_channel: str | None, requests: Requests,
-                 retry_in_s: float) -> None:
+                 retry_in_s: float, routing: Routing | None = None) -> None:
         self.client = client
         self.approval_channel = approval_channel
         self.requests = requests
         self.retry_in_s = retry_in_s
+        self.routing = routing  # who may approve a pending request (the card names them)
 
     # ------------------------------------------------------------- the port
     def send(self, message: OutboxMessage, request: Request | None) -> tuple[str, str]:
@@ -107,10 +112,20 @@ class SlackSender:
         op = _op(request)
         rejected = request.state == State.REJECTED and notice.placement in {Placement.ANCHOR_UPDATE, Placement.DM}
         needs_votes = notice.placement in {Placement.ANCHOR, Placement.ANCHOR_UPDATE}
-        return Facts(request=request, op=op,
-                     approvers=self.requests.approvers_of(request.id) if needs_votes else (),
+        votes = self.requests.approvers_of(request.id) if needs_votes else []
+        return Facts(request=request, op=op, approvers=votes,
                      rejection=self.requests.rejection_of(request.id) if rejected else None,
-                     retry_in_s=self.retry_in_s)
+                     retry_in_s=self.retry_in_s,
+                     eligible=self._eligible(request, votes) if needs_votes else None)
+
+    def _eligible(self, request: Request, votes: Sequence[str]) -> Approvers | None:
+        if self.routing is None or request.state != State.PENDING_APPROVAL:
+            return None
+        try:
+            return self.routing(request, votes)
+        except Exception:  # noqa: BLE001 - the card still goes out, without the names
+            log.exception("could not work out who may approve", extra={"request_id": request.id})
+            return None
 
     def _anchor_channel(self, request: Request) -> str:
         if request.approvals_needed > 0 and self.approval_channel:

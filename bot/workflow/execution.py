@@ -23,6 +23,7 @@ from bot.timeutil import utcnow
 from bot.workflow import gate
 from bot.workflow.access import decision_record
 from bot.workflow import notices as n
+from bot.workflow import routing
 from bot.workflow import transitions as tx
 from bot.workflow.deps import Deps
 from bot.workflow.queries import approvers_in
@@ -101,6 +102,7 @@ def _reopen(deps: Deps, request: Request, verdict: gate.NeedsApprovers) -> None:
             # It ran without approval until now: its card was never in the approvals channel.
             n.post(session, n.Anchor(), request_id=request.id, key=f"{request.id}:anchor:reopened:{moved.version}")
     deps.kick()
+    deps.later(routing.notify, deps, request.id)  # anyone not asked before, when configured
 
 
 def _hold(deps: Deps, request: Request, verdict: gate.HoldUntil) -> None:

@@ -8,7 +8,6 @@ waits in ``pending_approval``; one that needs none is ``approved`` and goes to
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -17,11 +16,14 @@ from bot import operations
 from bot.operations.base import Context, FieldError, FieldErrors, Form, Operation, Plan
 from bot.store.models import Request
 from bot.timeutil import utcnow
+from bot.workflow import dry_run
 from bot.workflow import notices as n
+from bot.workflow import routing
 from bot.workflow import transitions as tx
-from bot.workflow.access import (Resource, decide_all, decision_record, requirement, resource_of, resources_of,
-                                 rules_version, stored_resources)
+from bot.workflow.access import decide_all, decision_record, rules_version, stored_resources
+from bot.workflow.assess import assess
 from bot.workflow.deps import Deps
+from bot.workflow.dry_run import DryRun
 from bot.workflow.execution import release
 from bot.workflow.limits import Limit
 from bot.workflow.outcomes import Denied, Submitted
@@ -38,14 +40,17 @@ def context(deps: Deps, user: str) -> Context:
 
 
 def submit(deps: Deps, op_name: str, *, user: str, channel: str, form: Form,
-           submission_key: str | None = None) -> Submitted | Denied:
+           submission_key: str | None = None, via: str = "slack") -> Submitted | Denied | DryRun:
     """Validate, check policy, and record the request (raises FieldErrors).
 
     ``submission_key`` (the modal's view id) makes a duplicated submission
-    return the request the first one made instead of making a second.
+    return the request the first one made instead of making a second. A form
+    asking for a dry run (:mod:`bot.workflow.dry_run`) is validated and decided
+    the same way, then only audited: no request, nothing sent.
     """
     op = operations.require(op_name)
-    if submission_key is not None:
+    dry = dry_run.wanted(form)
+    if submission_key is not None and not dry:
         earlier = submitted_before(deps, submission_key, user)
         if earlier is not None:
             return earlier
@@ -54,6 +59,11 @@ def submit(deps: Deps, op_name: str, *, user: str, channel: str, form: Form,
         raise FieldErrors({"DBInstanceId": FieldError.of("rate_limited", "{message}", message=limited)})
     plan = op.validate(form, context(deps, user))
     reason = str(form.get("reason") or "").strip()
+    if dry:
+        found = assess(deps, op, plan, user)
+        if op.exclusive and found.state is not State.DENIED and _key_active(deps, op, plan.instance_id):
+            raise busy(deps, op, plan.instance_id, _exclusive_key(op, plan.instance_id))
+        return dry_run.record(deps, found, user=user, reason=reason, via=via)
     return open_request(deps, op, plan, user=user, channel=channel, reason=reason, form=form,
                         submission_key=submission_key)
 
@@ -83,19 +93,10 @@ def open_request(deps: Deps, op: Operation, plan: Plan, *, user: str, channel: s
     the request's progress under an existing message (a reminder's "Back up
     now") instead of a new one.
     """
-    region = (plan.instance.region_id if plan.instance is not None else "") or deps.settings.region_id
-    resource = resource_of(deps, plan.instance_id, region)
-    tags = plan.instance.tags if plan.instance is not None else None
-    resources = resources_of(deps, plan.touched) or [Resource("instance", plan.instance_id, region, resource, tags)]
-    decision = decide_all(deps, user, op.ram_action, resources)
-    needed = requirement(deps, op, resources)
+    found = assess(deps, op, plan, user)
+    region, resource, tags, resources = found.region, found.resource, found.tags, found.resources
+    decision, needed, state = found.decision, found.needed, found.state
     now = utcnow()
-    if not decision.allowed:
-        state = State.DENIED
-    elif needed is not None:
-        state = State.PENDING_APPROVAL
-    else:
-        state = State.APPROVED
     request = Request(
         id=tx.new_request_id(op.name), operation=op.name, state=state.value, requester=user, channel_id=channel,
         region_id=region, instance_id=plan.instance_id, resource=resource, params=plan.params,
@@ -106,15 +107,11 @@ def open_request(deps: Deps, op: Operation, plan: Plan, *, user: str, channel: s
         policy_version=decision.policy_version, decision=decision_record(decision),
         created_at=now, updated_at=now,
         expires_at=now + timedelta(seconds=deps.settings.approval_ttl_s) if state is State.PENDING_APPROVAL else None,
-        exclusive_key=f"{op.name}:{plan.instance_id}" if op.exclusive and state is not State.DENIED else None,
+        exclusive_key=_exclusive_key(op, plan.instance_id) if op.exclusive and state is not State.DENIED else None,
         thread_channel=thread[0] if thread else None, thread_ts=thread[1] if thread else None,
         own_thread=thread is None, submission_key=submission_key,
     )
-    detail: dict[str, Any] = {"operation": op.name, "action": op.ram_action, "resource": resource,
-                              "resources": [r.record() for r in resources], "params": plan.params,
-                              "reason": reason, "tags": tags, "decision": decision_record(decision)}
-    if needed is not None:
-        detail["approval_rule"] = {"approvers": needed.approvers, "pool": needed.pool, "rule": needed.rule}
+    detail = found.detail(reason)
     try:
         with deps.db.session() as session:
             tx.create(session, request, actor=user, detail=detail)
@@ -141,7 +138,21 @@ def open_request(deps: Deps, op: Operation, plan: Plan, *, user: str, channel: s
         return Denied(request=request, decision=decision)
     if state is State.APPROVED:
         deps.later(release, deps, request.id)  # after the caller has answered Slack
+    elif state is State.PENDING_APPROVAL:
+        deps.later(routing.notify, deps, request.id)  # DMs to the approvers, when configured
     return Submitted(request=request, decision=decision, requirement=needed)
+
+
+def _exclusive_key(op: Operation, instance_id: str) -> str:
+    """At most one active request holds this key (operations marked ``exclusive``: backups)."""
+    return f"{op.name}:{instance_id}"
+
+
+def _key_active(deps: Deps, op: Operation, instance_id: str) -> bool:
+    """Whether an exclusive request of ``op`` on the instance is under way (a real one would be refused)."""
+    key = _exclusive_key(op, instance_id)
+    with deps.db.reader() as session:
+        return session.exec(select(Request.id).where(Request.exclusive_key == key)).first() is not None
 
 
 def _key_taken(deps: Deps, submission_key: str) -> bool:

@@ -112,6 +112,12 @@ class DirectMessage(Notice, kind="dm", placement=Placement.DM):
     to: str = ""
 
 
+class ApproverDM(Notice, kind="approver_dm", placement=Placement.DM):
+    """A person who may approve (``to``) is asked directly, with the card's buttons."""
+
+    to: str = ""
+
+
 class ReminderPost(Notice, kind="reminder", placement=Placement.CHANNEL):
     """A reminder firing in its channel, with "Back up now"."""
 

@@ -43,9 +43,16 @@ class GroupResolver(Protocol):
         """(groups the user is in, groups whose membership could not be read)."""
         ...
 
+    def members(self, group_id: str) -> frozenset[str] | None:
+        """The users in a group (bare ID, ``S0DBA``); None when it could not be read."""
+        ...
+
 
 class NoGroups:
     """A resolver for setups without user groups."""
 
     def membership(self, user_id: str, candidates: Sequence[str]) -> tuple[list[str], list[str]]:
         return [], []
+
+    def members(self, group_id: str) -> frozenset[str] | None:
+        return frozenset()

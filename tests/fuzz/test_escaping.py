@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.sandbox.slack import ALICE, APPROVALS_CHANNEL, BOB, OPS_CHANNEL
+from bot.sandbox.slack import ALICE, APPROVALS_CHANNEL, BOB, CAROL, OPS_CHANNEL
 from tests.e2e.flows import DEV_MYSQL, first_backup
 from tests.fuzz import mutate
 from tests.fuzz.conftest import TALLY, FuzzStack, form_body, interactive_body, send_signed
@@ -132,8 +132,12 @@ def test_reason_on_the_approval_card_is_inert(fuzz_stack: FuzzStack, clone_submi
     assert len(new) == 1 and new[0].state == "pending_approval", (response.text, [r.state for r in new])
     card = card_of(fuzz_stack, new[0].id)
     TALLY.count(PROP_CARD, "cards_checked")
-    texts = mrkdwn_texts({"text": card.get("text"), "blocks": card.get("blocks") or []})
+    # The "May approve" block mentions the approvers on purpose (DESIGN.md); nothing else pings.
+    named = [b for b in card.get("blocks") or [] if b.get("block_id") == "approvers"]
+    others = [b for b in card.get("blocks") or [] if b.get("block_id") != "approvers"]
+    texts = mrkdwn_texts({"text": card.get("text"), "blocks": others})
     bad = live_markup(texts, allowed_mentions={ALICE}, allowed_channels=set())
+    bad += live_markup(mrkdwn_texts({"blocks": named}), allowed_mentions={BOB, CAROL}, allowed_channels=set())
     for item in bad:
         TALLY.side_effect(PROP_CARD, f"live markup on the card: {item}")
     assert not bad, (bad, reason)

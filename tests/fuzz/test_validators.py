@@ -194,11 +194,14 @@ def _sane(name: str, value: Any) -> bool:
         return -1 <= value <= 64000
     if isinstance(value, str):
         return 0 < len(value) <= 10_000 and value == value.strip() and "\x00" not in value
+    if name == "Tag" and isinstance(value, list):  # a clone carries its source's tags (Tag.N.Key/Value)
+        return len(value) <= 20 and all(isinstance(t, dict) and set(t) == {"Key", "Value"} for t in value)
     return False
 
 
-# API parameters a plan may set that no form field carries (RDS's common request parameters).
-API_EXTRAS = {"RegionId"}
+# API parameters a plan may set that no form field carries: RDS's common request parameters, and the
+# source's tags a clone is created with.
+API_EXTRAS = {"RegionId", "Tag"}
 REGION_ID = re.compile(r"^[a-z]{2,}(-[a-z0-9]+){1,4}$")
 
 

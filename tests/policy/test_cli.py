@@ -17,6 +17,10 @@ ENV = {"RDSBOT_POLICY_DIR": str(POLICY_DIR)}
 
 
 def run(*args: str, env: dict[str, str] | None = None):
+    if args and args[0] == "explain":  # explain is mounted by the main CLI (it can take a whole request)
+        from bot.cli import app as main_app
+
+        return runner.invoke(main_app, ["policy", *args], env=env if env is not None else ENV)
     return runner.invoke(app, list(args), env=env if env is not None else ENV)
 
 

@@ -104,7 +104,9 @@ def test_clone_validation_answers_with_a_plan_or_field_errors(directory: RdsDire
         return
     event("plan")
     assert isinstance(plan, Plan)
-    assert set(plan.params) <= set(FIELD_NAMES) - {"reason"}
+    # Besides the form's fields, the source's tags: the clone is born with them (issue 13).
+    assert set(plan.params) <= (set(FIELD_NAMES) - {"reason"}) | {"Tag"}
+    assert all(set(tag) == {"Key", "Value"} for tag in plan.params["Tag"])
     assert {"DBInstanceId", "PayType"} <= set(plan.params)
     assert ("BackupId" in plan.params) != ("RestoreTime" in plan.params)
     assert all(v not in (None, "") for v in plan.params.values())

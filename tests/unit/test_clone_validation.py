@@ -34,6 +34,8 @@ from .conftest import REGION, make_settings
 Errors = Callable[..., dict[str, str]]
 Plans = Callable[..., Plan]
 REASON = "Restore yesterday's orders for INC-4242"
+# The source's tags, which every clone carries (issue 13: clones keep their guard).
+DEV_TAGS = [{"Key": "env", "Value": "dev"}, {"Key": "team", "Value": "payments"}]
 
 
 def ok_backup(emu: RdsEmulator, instance_id: str) -> str:
@@ -74,7 +76,7 @@ def form(emu: RdsEmulator) -> Callable[..., dict[str, object]]:
 def test_minimal_backup_clone_sends_only_given_fields(form, plan_of: Plans, emu: RdsEmulator) -> None:
     backup = ok_backup(emu, MYSQL_DEV)
     plan = plan_of(form())
-    assert plan.params == {"DBInstanceId": MYSQL_DEV, "BackupId": backup, "PayType": "Postpaid"}
+    assert plan.params == {"DBInstanceId": MYSQL_DEV, "BackupId": backup, "PayType": "Postpaid", "Tag": DEV_TAGS}
     assert plan.instance_id == MYSQL_DEV
     assert plan.instance is not None and plan.instance.id == MYSQL_DEV
     assert "reason" not in plan.params
@@ -84,7 +86,8 @@ def test_blank_optional_fields_are_omitted(form, plan_of: Plans, emu: RdsEmulato
     blanks = {spec.name: "   " for spec in Clone.fields if spec.section == "optional"}
     blanks.update({"Period": "", "UsedTime": "", "RestoreTime": " "})
     plan = plan_of(form(**blanks))
-    assert plan.params == {"DBInstanceId": MYSQL_DEV, "BackupId": ok_backup(emu, MYSQL_DEV), "PayType": "Postpaid"}
+    assert plan.params == {"DBInstanceId": MYSQL_DEV, "BackupId": ok_backup(emu, MYSQL_DEV), "PayType": "Postpaid",
+                           "Tag": DEV_TAGS}
 
 
 def test_full_form_sends_every_field_typed_and_normalised(form, plan_of: Plans) -> None:
@@ -126,6 +129,7 @@ def test_full_form_sends_every_field_typed_and_normalised(form, plan_of: Plans) 
         "PrivateIpAddress": "172.17.0.99",
         "DBInstanceDescription": "payments-clone_01",
         "DbNames": "payments_dev,scratch",
+        "Tag": DEV_TAGS,
     }
     assert isinstance(plan.params["UsedTime"], int) and isinstance(plan.params["DBInstanceStorage"], int)
 
@@ -283,7 +287,7 @@ def test_restore_time_epoch_seconds_from_a_datetimepicker(form, plan_of: Plans) 
 def test_restore_time_api_format_passes_unchanged(form, plan_of: Plans) -> None:
     when = (utcnow() - timedelta(hours=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert plan_of(form(BackupId=None, RestoreTime=when)).params == {
-        "DBInstanceId": MYSQL_DEV, "RestoreTime": when, "PayType": "Postpaid"}
+        "DBInstanceId": MYSQL_DEV, "RestoreTime": when, "PayType": "Postpaid", "Tag": DEV_TAGS}
 
 
 # ---------------------------------------------------------------- PayType, Period, UsedTime
