@@ -30,7 +30,7 @@ SQL_QA = "rm-bp1mssqlqa000005"
 PG_STAGING = "rm-bp1pgstaging0003"
 NAMES = {ALICE: "Alice (engineer)", BOB: "Bob (DBA)", CAROL: "Carol (DBA)", DAVE: "Dave (intern)",
          ERIN: "Erin (on-call)"}
-CHAPTERS = ["clone", "backup", "copy", "restore", "guardrail", "remind"]
+CHAPTERS = ["dryrun", "clone", "backup", "copy", "restore", "guardrail", "remind"]
 FINAL = "rdsbot_request_final"
 
 
@@ -182,6 +182,22 @@ class Story:
         return final is not None and final["metadata"]["event_payload"]["state"] == "succeeded"
 
     # ----------------------------------------------------------- chapters
+    def dryrun(self) -> bool:
+        """Alice asks what a production clone would do, without asking for it: nothing is sent or left pending."""
+        self.say(NAMES[ALICE], f"/rds clone {SOURCE}, ticks \"Dry run\"")
+        view = self.driver.open_modal(ALICE, f"clone {SOURCE}", channel=OPS_CHANNEL)
+        backup = (self.driver.suggest(ALICE, view["id"], "BackupId", "").options or [{}])[0]
+        response = self.driver.submit_view(ALICE, view["id"], {
+            "DBInstanceId": SOURCE, "BackupId": backup.get("value"), "PayType": "Postpaid",
+            "reason": "INC-4211: verify restore", "dry_run": ["yes"]}, validate=False)
+        if response.errors:
+            self.say("rdsbot (modal)", f"field errors: {response.errors}")
+            return False
+        self.say("rdsbot (modal)", _modal_text(response.json))
+        self.stack.drain()
+        sent = [c for c in self.stack.rds.calls if c.action == "CloneDBInstance"]
+        return not sent and not self.stack.requests.recent(ALICE)
+
     def clone(self) -> bool:
         view = self.driver.open_modal(ALICE, f"clone {SOURCE}", channel=OPS_CHANNEL)
         backup = (self.driver.suggest(ALICE, view["id"], "BackupId", "").options or [{}])[0]

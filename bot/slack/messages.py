@@ -94,7 +94,7 @@ def _refused_other(decision: Decision, request: Request | None) -> dict[str, Any
 
 def dry_run(result: DryRun) -> str:
     """A dry run's facts, every value escaped (bot.workflow.dry_run.lines says what they are)."""
-    first, *rest = dry_run_lines(result, code, decision_text)
+    first, *rest = dry_run_lines(result, code, decision_text, user)
     return "\n".join([(":white_check_mark: " if result.allowed else ":lock: ") + first, *rest])
 
 

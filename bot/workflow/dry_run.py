@@ -16,15 +16,18 @@ from typing import Any
 from bot.i18n import _
 from bot.operations.base import Form
 from bot.policy import Decision
+from bot.store.models import Request
 from bot.workflow import transitions as tx
 from bot.workflow.access import Resource, decide, decision_record
 from bot.workflow.assess import Assessment
 from bot.workflow.deps import Deps
+from bot.workflow.routing import approvers_for
 from bot.workflow.states import State
 
 FIELD = "dry_run"  # the modal's checkboxes block (DESIGN.md)
 CHECKED = "yes"
 PREFIX = "dry-"
+MENTIONS = 10  # as on a card (DESIGN.md)
 STATE = "dry_run"  # the audit trail's state for a dry run; never a request's state
 
 
@@ -43,6 +46,7 @@ class DryRun:
     found: Assessment
     api_params: dict[str, str]  # as RDS would receive them (lists flattened to Name.N.Field)
     decisions: tuple[tuple[Resource, Decision], ...]  # each instance's own decision
+    could_approve: tuple[str, ...] = ()  # who could approve it now (never the requester)
 
     @property
     def allowed(self) -> bool:
@@ -69,21 +73,32 @@ def record(deps: Deps, found: Assessment, *, user: str, reason: str, via: str) -
     request_id = tx.new_request_id(op.name)
     result = DryRun(id=PREFIX + request_id, request_id=request_id, found=found,
                     api_params=wire(op.api_params(request_id, found.plan.params)),
-                    decisions=tuple((r, decide(deps, user, op.ram_action, r.arn, r.tags)) for r in found.resources))
+                    decisions=tuple((r, decide(deps, user, op.ram_action, r.arn, r.tags)) for r in found.resources),
+                    could_approve=_could_approve(deps, found, user, request_id))
     detail = found.detail(reason) | {
         "via": via, "would_be": found.state.value, "request_id_would_be": request_id, "api_action": op.api_action,
         "api_params": result.api_params, "decisions": [{"role": r.role, "instance_id": r.instance_id,
                                                          **decision_record(d)} for r, d in result.decisions],
+        "could_approve": list(result.could_approve),
     }
     with deps.db.session() as session:
         tx.note(session, result.id, "dry_run", actor=user, state=STATE, detail=detail)
     return result
 
 
+def _could_approve(deps: Deps, found: Assessment, user: str, request_id: str) -> tuple[str, ...]:
+    """The people the card would name: computed like a real request's, from a request that is never stored."""
+    if found.needed is None or not found.decision.allowed:
+        return ()
+    unsaved = Request(id=request_id, requester=user, resources=[r.record() for r in found.resources],
+                      approver_pool=found.needed.pool or "")
+    return approvers_for(deps, unsaved, voted=()).people
+
+
 def lines(result: DryRun, code: Callable[[str], str] = str,
-          explain: Callable[[Decision], str] = Decision.explain) -> list[str]:
+          explain: Callable[[Decision], str] = Decision.explain, mention: Callable[[str], str] = str) -> list[str]:
     """The facts of a dry run in words, one line each; ``code`` marks up a value (Slack: `value`),
-    ``explain`` words a policy decision with its rule."""
+    ``explain`` words a policy decision with its rule, ``mention`` names a person."""
     found, op = result.found, result.found.op
     out = [_("Dry run {dry_id}: nothing was sent to RDS and no request was made.", dry_id=code(result.id)),
            _("Would call {action} with:", action=code(op.api_action))]
@@ -100,6 +115,12 @@ def lines(result: DryRun, code: Callable[[str], str] = str,
         out.append(_("  {role} {instance} ({tags}): {explanation}", role=resource.role,
                      instance=code(resource.instance_id), tags=code(tags), explanation=explain(decision)))
     out.append(_approval(found, code))
+    if found.needed is not None and found.decision.allowed:
+        named = result.could_approve[:MENTIONS]
+        more = len(result.could_approve) - len(named)
+        people = ", ".join(mention(p) for p in named) or _("nobody, as the policy stands")
+        out.append(_("Could approve it: {people}.", people=people) if not more
+                   else _("Could approve it: {people} and {more} more.", people=people, more=more))
     out.append(_("Pre-flight: the form passed every check, against RDS as it is now."))
     out.append(_verdict(found))
     return out

@@ -59,6 +59,7 @@ def test_a_dry_run_of_a_production_clone_sends_nothing_and_says_what_would_happe
     assert "= `rdsbot-request`" in text and f"= `{would_be}`" in text
     assert "<@U0ALICE> may `rds:CloneDBInstance`" in text and "Allowed by `policy.csv:" in text, "the rule"
     assert "2 approvers from role:dba" in text and "production clones" in text
+    assert "Could approve it: <@U0BOB>, <@U0CAROL>." in text, text  # the people a real card would name
     assert "passed every check" in text and "would wait for approval" in text
 
 
@@ -91,6 +92,7 @@ def test_rdsbot_plan_prints_the_same_facts(stack: Stack) -> None:
     assert "Would call CloneDBInstance with:" in out and f"DBInstanceId = {PROD_MYSQL}" in out
     assert "Tag.1.Key = env" in out and "Tag.1.Value = prod" in out and "ClientToken = clone-" in out
     assert "allow: U0ALICE may rds:CloneDBInstance" in out and "2 approvers from role:dba" in out
+    assert "Could approve it: U0BOB, U0CAROL." in out, out
     [event] = _dry_events(stack)
     assert event.request_id in out and event.state == "dry_run" and event.detail["via"] == "cli"
 
