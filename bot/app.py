@@ -26,9 +26,10 @@ from bot.scheduler.leader import Leadership, leadership_for
 from bot.store import migrate
 from bot.store.db import Database
 from bot.store.deliveries import DeliveryLog
-from bot.workflow import decisions, progress, recovery, routing
+from bot.workflow import break_glass, decisions, progress, recovery, routing
 from bot.workflow.access import record_reload
 from bot.workflow.approvals import ApprovalRulesStore
+from bot.workflow.freezes import FreezeStore
 from bot.workflow.audit_seal import AuditSeal
 from bot.workflow.background import Background, Wakeup
 from bot.workflow.deps import Deps
@@ -190,6 +191,7 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
     try:
         policy = PolicyStore(settings.policy_dir)
         rules = ApprovalRulesStore(settings.policy_dir)
+        freezes = FreezeStore(settings.policy_dir)
     except Exception as error:  # noqa: BLE001 - any policy problem stops start-up with its message
         raise StartupError(f"cannot load the policy from {settings.policy_dir}: {error}") from error
     _check_account(settings, policy)
@@ -210,12 +212,14 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
     wakeup = Wakeup()
     limits = RateLimits(db, settings)
     deps = Deps(settings=settings, db=db, policy=policy, gateway=gateway, directory=directory, rules=rules,
-                groups=SlackGroups(client, ttl_s=settings.usergroup_ttl_s), wakeup=wakeup, later=executor.submit,
+                freezes=freezes, groups=SlackGroups(client, ttl_s=settings.usergroup_ttl_s), wakeup=wakeup, later=executor.submit,
                 limits=limits)
     policy.subscribe(lambda e: record_reload(deps, "policy", ok=e.ok, version=e.version,
                                              previous=e.previous_version, error=e.error))
     rules.subscribe(lambda e: record_reload(deps, "approval_rules", ok=e.ok, version=e.version,
                                             previous=e.previous_version, error=e.error))
+    freezes.subscribe(lambda e: record_reload(deps, "freezes", ok=e.ok, version=e.version,
+                                              previous=e.previous_version, error=e.error))
     requests = Requests(db)
     sender = SlackSender(build_client(settings, outbox=True), approval_channel=settings.approval_channel,
                          requests=requests, retry_in_s=retry_delay_s(deps),
@@ -234,7 +238,9 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
         Job("outbox", outbox.deliver, 5.0),
         Job("policy_reload", policy.reload_if_changed, 2.0, leader_only=False),
         Job("approval_rules_reload", rules.reload_if_changed, 2.0, leader_only=False),
+        Job("freezes_reload", freezes.reload_if_changed, 2.0, leader_only=False),
         Job("reminders", reminders.fire_due, 1.0),
+        Job("break_glass_reviews", lambda: break_glass.remind_overdue(deps), min(60.0, settings.breakglass_review_s)),
         Job("prune_deliveries", deliveries.prune, 600.0),
         Job("prune_rate_counts", limits.prune, 600.0),
     ]

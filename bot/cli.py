@@ -14,13 +14,19 @@ from typing import Annotated
 
 import typer
 
+from bot import freeze_cli
 from bot.policy import cli as policy_cli
 from bot.request_explain import explain as explain_command
 
 # `rdsbot policy`: the policy package's commands (check, lint, test, who-can) and `explain`,
 # which can take a whole request (--op) and so lives outside the policy package.
 policy_app = typer.Typer(help="Check, explain, lint and test the access policy.", no_args_is_help=True)
-policy_app.registered_commands = list(policy_cli.app.registered_commands)
+# `check` and `lint` come from bot.freeze_cli instead: they add change freezes (freeze.toml), which
+# live in the workflow and so cannot be read from inside the policy package.
+policy_app.registered_commands = [c for c in policy_cli.app.registered_commands
+                                  if getattr(c.callback, "__name__", "") not in {"check", "lint"}]
+policy_app.command("check")(freeze_cli.check)
+policy_app.command("lint")(freeze_cli.lint)
 policy_app.command("explain")(explain_command)
 
 app = typer.Typer(help="rdsbot: ApsaraDB RDS operations from Slack, behind policy and approval.",
@@ -200,13 +206,28 @@ def plan_command(
 
 
 @app.command("ram-policy")
-def ram_policy_command() -> None:
-    """The least-privilege RAM policy the bot's own AccessKey needs."""
+def ram_policy_command(
+    role_arn: Annotated[str | None, typer.Option("--role-arn", help="The role each request's calls use "
+                                                 "(default RDSBOT_RAM_ROLE_ARN).")] = None,
+) -> None:
+    """The least-privilege RAM policy the bot's own AccessKey needs; with a role (RDSBOT_RAM_ROLE_ARN or
+    --role-arn), also the role's trust and permission policies, and the bot's key keeps only the reads."""
     from bot import operations
     from bot.policy import ram_policy
+    from bot.policy.ram_role import role_policies
 
     settings = _settings()
-    typer.echo(json.dumps(ram_policy(operations.ram_actions(), account=settings.account_id), indent=2))
+    role_arn = role_arn or settings.ram_role_arn
+    if not role_arn:
+        typer.echo(json.dumps(ram_policy(operations.ram_actions(), account=settings.account_id), indent=2))
+        return
+    mutating = [op.ram_action for op in operations.REGISTRY.values()]
+    try:
+        document = role_policies(role_arn, mutating, operations.ram_actions(), account=settings.account_id)
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(document, indent=2))
 
 
 def main() -> None:

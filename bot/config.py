@@ -6,6 +6,7 @@ traceback never shows them; code that needs the value asks for it explicitly.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -43,11 +44,17 @@ class Settings(BaseSettings):
     rds_protocol: str = Field(default="https", validation_alias="RDSBOT_RDS_PROTOCOL")
     rds_timeout_s: float = Field(default=10.0, gt=0, validation_alias="RDSBOT_RDS_TIMEOUT_S")
     rds_max_attempts: int = Field(default=4, ge=1, le=10, validation_alias="RDSBOT_RDS_MAX_ATTEMPTS")
+    # When set, each request's mutating RDS call uses STS credentials for this role (AssumeRole at
+    # the STS endpoint), its session named after the requester and the request, its policy the request's.
+    ram_role_arn: str | None = Field(default=None, validation_alias="RDSBOT_RAM_ROLE_ARN")
+    sts_endpoint: str | None = Field(default=None, validation_alias="RDSBOT_STS_ENDPOINT")
+    sts_protocol: str = Field(default="https", validation_alias="RDSBOT_STS_PROTOCOL")
 
     database_url: str = Field(default="sqlite:///rdsbot.db", validation_alias="RDSBOT_DATABASE_URL")
     policy_dir: Path = Field(default=Path("policies"), validation_alias="RDSBOT_POLICY_DIR")
     poll_interval_s: float = Field(default=30.0, gt=0, validation_alias="RDSBOT_POLL_INTERVAL_S")
     approval_ttl_s: float = Field(default=86400.0, gt=0, validation_alias="RDSBOT_APPROVAL_TTL_S")
+    breakglass_review_s: float = Field(default=86400.0, gt=0, validation_alias="RDSBOT_BREAKGLASS_REVIEW_S")
     # "dm": each person who may approve a request also gets a DM with its buttons; unset: the card only.
     notify_approvers: Literal["dm"] | None = Field(default=None, validation_alias="RDSBOT_NOTIFY_APPROVERS")
     # Where the audit trail's anchor is posted (and a broken chain announced); unset = never.
@@ -81,12 +88,20 @@ class Settings(BaseSettings):
     def _notify(cls, value: object) -> object:
         return (value.strip().lower() or None) if isinstance(value, str) else value
 
-    @field_validator("rds_protocol")
+    @field_validator("rds_protocol", "sts_protocol")
     @classmethod
     def _protocol(cls, value: str) -> str:
         value = value.lower()
         if value not in {"http", "https"}:
-            raise ValueError("RDSBOT_RDS_PROTOCOL must be http or https")
+            raise ValueError("RDSBOT_RDS_PROTOCOL and RDSBOT_STS_PROTOCOL must be http or https")
+        return value
+
+    @field_validator("ram_role_arn")
+    @classmethod
+    def _role_arn(cls, value: str | None) -> str | None:
+        value = (value or "").strip() or None
+        if value is not None and not re.fullmatch(r"acs:ram::\d+:role/[A-Za-z0-9.@_-]+", value):
+            raise ValueError("RDSBOT_RAM_ROLE_ARN must look like acs:ram::<account id>:role/<role name>")
         return value
 
     @field_validator("slack_api_url")
@@ -94,11 +109,11 @@ class Settings(BaseSettings):
     def _api_url(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("rds_endpoint")
+    @field_validator("rds_endpoint", "sts_endpoint")
     @classmethod
     def _endpoint(cls, value: str | None) -> str | None:
         if value and "://" in value:
-            raise ValueError("RDSBOT_RDS_ENDPOINT is host:port without a scheme")
+            raise ValueError("RDSBOT_RDS_ENDPOINT and RDSBOT_STS_ENDPOINT are host:port without a scheme")
         return value or None
 
     def missing_for_serve(self) -> list[str]:

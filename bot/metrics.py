@@ -44,6 +44,8 @@ SLACK_REQUESTS = _counter(
     "Requests received on /slack/events, by outcome (ok, unsigned, duplicate, malformed, bad_user, too_large).",
     "outcome",
 )
+BREAKGLASS_OVERDUE = _gauge("rdsbot_breakglass_reviews_overdue",
+                            "Break-glass requests whose review is overdue (not reviewed within RDSBOT_BREAKGLASS_REVIEW_S).")
 OUTBOX_PENDING = _gauge("rdsbot_outbox_pending", "Slack messages decided but not yet delivered.")
 
 

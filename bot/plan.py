@@ -52,10 +52,12 @@ def run_plan(settings: Settings, db: Database, op_name: str, params: Mapping[str
     from bot.workflow import dry_run, intake
     from bot.workflow.approvals import ApprovalRulesStore
     from bot.workflow.deps import Deps
+    from bot.workflow.freezes import FreezeStore
 
     try:
         form = as_form(op_name, params)
         policy, rules = PolicyStore(settings.policy_dir), ApprovalRulesStore(settings.policy_dir)
+        freezes = FreezeStore(settings.policy_dir)  # a plan inside a change freeze says so (exit 1)
     except Exception as error:  # noqa: BLE001 - a bad operation, parameter or policy file: say which
         echo(f"error: {error}")
         return EXIT_BAD_INPUT
@@ -64,7 +66,7 @@ def run_plan(settings: Settings, db: Database, op_name: str, params: Mapping[str
         return EXIT_BAD_INPUT
     gateway = SdkGateway(settings)
     deps = Deps(settings=settings, db=db, policy=policy, gateway=gateway, directory=RdsDirectory(gateway),
-                rules=rules)
+                rules=rules, freezes=freezes)
     worst = EXIT_OK
     for user in users:
         try:

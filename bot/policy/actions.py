@@ -33,7 +33,7 @@ RDS_ACTIONS: tuple[str, ...] = (
     "rds:ListTagResources",
     "rds:DescribeDBInstanceTDE",
 )
-BOT_ACTIONS: tuple[str, ...] = ("rdsbot:Approve", "rdsbot:Remind")
+BOT_ACTIONS: tuple[str, ...] = ("rdsbot:Approve", "rdsbot:Remind", "rdsbot:BreakGlass")
 KNOWN_ACTIONS: tuple[str, ...] = RDS_ACTIONS + BOT_ACTIONS
 _CANONICAL = {action.lower(): action for action in KNOWN_ACTIONS}
 

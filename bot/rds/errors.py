@@ -89,7 +89,11 @@ CATALOGUE: dict[str, Entry] = {
     "InvalidParameter": Entry("A parameter has a value RDS does not accept."),
     "SignatureDoesNotMatch": Entry("The bot's AccessKey secret is wrong (the request signature did not match)."),
     "InvalidAccessKeyId.NotFound": Entry("The bot's AccessKey ID does not exist."),
-    "Forbidden.RAM": Entry("The bot's own RAM identity is not allowed to call this API; see `rdsbot ram-policy`."),
+    "Forbidden.RAM": Entry("The RAM identity of the call (the bot's own, or the request's STS session) is not "
+                           "allowed to call this API on this instance; see `rdsbot ram-policy`."),
+    "InvalidSecurityToken.Expired": Entry("The request's STS session expired before RDS saw the call."),
+    "NoPermission": Entry("The bot may not assume the RAM role in RDSBOT_RAM_ROLE_ARN; see `rdsbot ram-policy`."),
+    "EntityNotExist.Role": Entry("The RAM role in RDSBOT_RAM_ROLE_ARN does not exist."),
     "Throttling.User": Entry("RDS is throttling requests from this account."),
     "Throttling.Api": Entry("RDS is throttling this API."),
     "InternalError": Entry("RDS had an internal error."),

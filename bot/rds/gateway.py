@@ -19,8 +19,13 @@ from bot import metrics
 from bot.config import Settings
 from bot.rds.errors import ErrorKind, RdsError
 from bot.rds.retry import Backoff, CallSafety, should_retry
+from bot.rds.session import SessionCredentials
 
 log = logging.getLogger(__name__)
+
+#: Codes that say the identity is wrong or not allowed (RDS's, and STS's for AssumeRole).
+AUTH_CODES = frozenset({"SignatureDoesNotMatch", "InvalidAccessKeyId.NotFound", "Forbidden.RAM", "InvalidAccessKeyId",
+                        "NoPermission", "EntityNotExist.Role"})
 
 
 class RdsGateway(Protocol):
@@ -50,8 +55,11 @@ def _sdk_methods(client_cls: type) -> dict[str, str]:
 class SdkGateway:
     """:class:`RdsGateway` over ``alibabacloud_rds20140815`` with retries and metrics."""
 
-    def __init__(self, settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, settings: Settings, *, sleep: Callable[[float], None] = time.sleep,
+                 credentials: SessionCredentials | None = None) -> None:
         self.settings = settings
+        self.credentials = credentials  # STS credentials of one request; None: the bot's own identity
+        self._identities: Any = None
         self.region_id = settings.region_id
         self.backoff = Backoff(max_attempts=settings.rds_max_attempts)
         self._sleep = sleep
@@ -76,29 +84,24 @@ class SdkGateway:
 
     def _build_client(self) -> Any:
         from alibabacloud_rds20140815.client import Client
-        from alibabacloud_tea_openapi.utils_models import Config
 
         s = self.settings
-        config = Config(
-            region_id=s.region_id,
-            protocol=s.rds_protocol,
-            read_timeout=int(s.rds_timeout_s * 1000),
-            connect_timeout=int(min(s.rds_timeout_s, 5.0) * 1000),
-        )
-        if s.access_key_id is not None and s.access_key_secret is not None:
-            config.access_key_id = s.access_key_id.get_secret_value()
-            config.access_key_secret = s.access_key_secret.get_secret_value()
-        else:
-            from alibabacloud_credentials.client import Client as CredentialClient
+        return Client(sdk_config(s, s.rds_endpoint, s.rds_protocol, self.credentials))
 
-            config.credential = CredentialClient()
-        if s.rds_endpoint:
-            config.endpoint = s.rds_endpoint
-            host = s.rds_endpoint.rsplit(":", 1)[0]
-            if host in {"127.0.0.1", "localhost", "::1"}:
-                # HTTP_PROXY would otherwise apply to the local emulator too.
-                config.no_proxy = host
-        return Client(config)
+    def for_request(self, request_id: str, requester: str, action: str, resources: list[str]) -> RdsGateway:
+        """The gateway for one request's mutating call: with ``RDSBOT_RAM_ROLE_ARN`` set, signed with
+        STS credentials for that role (session named after ``requester`` and ``request_id``, policy
+        allowing only ``action`` on ``resources``), cached per request; otherwise this gateway."""
+        if not self.settings.ram_role_arn or self.credentials is not None:
+            return self
+        with self._lock:
+            if self._identities is None:
+                from bot.rds.sts import RequestIdentities
+
+                self._identities = RequestIdentities(self.settings, sleep=self._sleep)
+            identities = self._identities
+        gateway: RdsGateway = identities.gateway(request_id, requester, action, resources)
+        return gateway
 
     def call(self, action: str, params: Mapping[str, Any], *, safety: CallSafety = CallSafety.READ) -> dict[str, Any]:
         started = time.monotonic()
@@ -143,15 +146,48 @@ class SdkGateway:
         try:
             response = method(request_cls().from_map(payload), runtime)
         except ThrottlingException as exc:
-            raise _from_sdk(exc, ErrorKind.THROTTLED) from None
+            raise from_sdk(exc, ErrorKind.THROTTLED) from None
         except AlibabaCloudException as exc:
-            raise _from_sdk(exc, None) from None
+            raise from_sdk(exc, None) from None
         except UnretryableException as exc:
-            raise _network_error(exc) from None
+            raise network_error(exc) from None
         except TeaException as exc:
-            raise _from_sdk(exc, None) from None
+            raise from_sdk(exc, None) from None
         body = response.body.to_map() if response.body is not None else {}
         return body
+
+
+def sdk_config(settings: Settings, endpoint: str | None, protocol: str,
+               credentials: SessionCredentials | None = None) -> Any:
+    """The SDK's ``Config`` for an endpoint: STS ``credentials`` when given, else the bot's own identity
+    (its AccessKey, or the SDK's default credential chain)."""
+    from alibabacloud_tea_openapi.utils_models import Config
+
+    s = settings
+    config = Config(
+        region_id=s.region_id,
+        protocol=protocol,
+        read_timeout=int(s.rds_timeout_s * 1000),
+        connect_timeout=int(min(s.rds_timeout_s, 5.0) * 1000),
+    )
+    if credentials is not None:
+        config.access_key_id = credentials.access_key_id
+        config.access_key_secret = credentials.access_key_secret
+        config.security_token = credentials.security_token
+    elif s.access_key_id is not None and s.access_key_secret is not None:
+        config.access_key_id = s.access_key_id.get_secret_value()
+        config.access_key_secret = s.access_key_secret.get_secret_value()
+    else:
+        from alibabacloud_credentials.client import Client as CredentialClient
+
+        config.credential = CredentialClient()
+    if endpoint:
+        config.endpoint = endpoint
+        host = endpoint.rsplit(":", 1)[0]
+        if host in {"127.0.0.1", "localhost", "::1"}:
+            # HTTP_PROXY would otherwise apply to the local emulator too.
+            config.no_proxy = host
+    return config
 
 
 # Only these prove the request never reached RDS; anything else (a read timeout,
@@ -160,7 +196,7 @@ _NOT_SENT = ("NewConnectionError", "Connection refused", "ConnectTimeout", "conn
              "Name or service not known", "nodename nor servname", "No route to host")
 
 
-def _network_error(exc: Any) -> RdsError:
+def network_error(exc: Any) -> RdsError:
     inner = getattr(exc, "inner_exception", None)
     described = f"{type(inner).__name__}: {getattr(inner, 'message', '') or inner}" if inner is not None else repr(exc)
     if any(marker in described for marker in _NOT_SENT):
@@ -168,7 +204,7 @@ def _network_error(exc: Any) -> RdsError:
     return RdsError("RequestTimeout", "RDS did not answer in time", ErrorKind.TIMEOUT)
 
 
-def _from_sdk(exc: Any, kind: ErrorKind | None) -> RdsError:
+def from_sdk(exc: Any, kind: ErrorKind | None) -> RdsError:
     data = getattr(exc, "data", None) or {}
     code = str(getattr(exc, "code", None) or data.get("Code") or "Unknown")
     status = getattr(exc, "status_code", None)
@@ -177,7 +213,7 @@ def _from_sdk(exc: Any, kind: ErrorKind | None) -> RdsError:
     if kind is None:
         if code.startswith("Throttling"):
             kind = ErrorKind.THROTTLED
-        elif code in {"SignatureDoesNotMatch", "InvalidAccessKeyId.NotFound", "Forbidden.RAM", "InvalidAccessKeyId"}:
+        elif code in AUTH_CODES or code.startswith("InvalidSecurityToken"):
             kind = ErrorKind.AUTH
         elif status is not None and int(status) >= 500:
             kind = ErrorKind.SERVER

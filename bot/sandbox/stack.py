@@ -19,40 +19,54 @@ from typing import Any
 
 from bot.sandbox.rds import RdsEmulator, Seed, Timings
 from bot.sandbox.slack import APPROVALS_CHANNEL, SlackDriver, SlackEmulator
+from bot.sandbox.sts import StsEmulator
 
 ACCESS_KEY_ID = "sandbox-access-key-id"
 BOT_TOKEN = "xoxb-sandbox-0000-bot-token"
+#: The role the bot may assume in the sandbox (RDSBOT_RAM_ROLE_ARN).
+ROLE_ARN = "acs:ram::1234567890123456:role/rdsbot-requests"
 REPO_POLICIES = Path(__file__).resolve().parents[2] / "policies"
 
 
 @dataclass
 class Emulators:
-    """The two emulators and the secrets the bot must use with them."""
+    """The emulators and the secrets the bot must use with them.
+
+    ``sts`` answers AssumeRole for the bot's AccessKey, for the role :data:`ROLE_ARN`; the RDS
+    emulator accepts the sessions it issues, within their session policies.
+    """
 
     rds: RdsEmulator
     slack: SlackEmulator
     access_key_secret: str
     signing_secret: str
+    sts: StsEmulator | None = None
 
     def stop(self) -> None:
         self.slack.stop()
         self.rds.stop()
+        if self.sts is not None:
+            self.sts.stop()
 
 
 def start_emulators(*, timings: Timings | None = None, seed: Seed | None = None, trigger_ttl_s: float = 3.0) -> Emulators:
     access_key_secret = secrets.token_urlsafe(24)
     signing_secret = secrets.token_hex(16)
-    rds = RdsEmulator(access_key_id=ACCESS_KEY_ID, access_key_secret=access_key_secret, seed=seed, timings=timings)
+    sts = StsEmulator(keys={ACCESS_KEY_ID: access_key_secret}, roles={ROLE_ARN})
+    sts.start()
+    rds = RdsEmulator(access_key_id=ACCESS_KEY_ID, access_key_secret=access_key_secret, seed=seed, timings=timings,
+                      sessions=sts.sessions)
     rds.start()
     slack = SlackEmulator(bot_token=BOT_TOKEN, signing_secret=signing_secret, trigger_ttl_s=trigger_ttl_s)
     slack.start()
-    return Emulators(rds=rds, slack=slack, access_key_secret=access_key_secret, signing_secret=signing_secret)
+    return Emulators(rds=rds, slack=slack, access_key_secret=access_key_secret, signing_secret=signing_secret,
+                     sts=sts)
 
 
 def copy_policies(target: Path, source: Path = REPO_POLICIES) -> Path:
     """A private copy of the policy folder, so a test may edit it."""
     target.mkdir(parents=True, exist_ok=True)
-    for name in ("model.conf", "policy.csv", "approvals.toml"):
+    for name in ("model.conf", "policy.csv", "approvals.toml", "freeze.toml"):
         if (source / name).exists():
             shutil.copy(source / name, target / name)
     return target
@@ -79,6 +93,9 @@ def bot_env(emulators: Emulators, *, database_url: str, policy_dir: Path, port: 
         "RDSBOT_RDS_TIMEOUT_S": "3",
         "RDSBOT_LOG_FORMAT": "json",
     }
+    if emulators.sts is not None:
+        # RDSBOT_RAM_ROLE_ARN stays unset: a test or the demo sets it (to ROLE_ARN) to turn sessions on.
+        env.update({"RDSBOT_STS_ENDPOINT": emulators.sts.endpoint, "RDSBOT_STS_PROTOCOL": "http"})
     env.update(overrides or {})
     return env
 

@@ -1,4 +1,4 @@
-"""Approve, Reject (with a reason) and Cancel on a request's card.
+"""Approve, Reject (with a reason) and Cancel on a request's card, and a break-glass request's Review.
 
 A button's value is only the request ID: the request is loaded server-side and
 the clicker checked again by the workflow, whatever the button claims.
@@ -18,7 +18,7 @@ from bot.slack.forms import form_values
 from bot.slack.ids import Block
 from bot.slack.replies import acting_user, click, metadata, tell
 from bot.slack.text import escape
-from bot.workflow import decisions
+from bot.workflow import break_glass, decisions
 from bot.workflow.access import may_decide
 from bot.workflow.deps import Deps
 from bot.workflow.outcomes import VoteOutcome
@@ -79,6 +79,13 @@ class ApprovalButtons:
         request_id, user, channel = click(body)
         outcome = decisions.cancel(self.deps, request_id, user=user)
         tell(client, channel, user, escape(outcome.message))
+
+
+    def review(self, body: dict[str, Any], client: WebClient) -> None:
+        """The review a break-glass request owes (an approver, never its requester)."""
+        request_id, user, channel = click(body)
+        outcome = break_glass.review(self.deps, request_id, user=user)
+        tell(client, channel, user, (":white_check_mark: " if outcome.ok else ":lock: ") + escape(outcome.message))
 
 
 def vote_text(outcome: VoteOutcome) -> str:

@@ -25,7 +25,7 @@ from bot.slack.modal_open import spec_of_view
 from bot.slack.replies import CHANNEL_ID, acting_user, answer_late, metadata, tell
 from bot.workflow import intake
 from bot.workflow.deps import Deps
-from bot.workflow import dry_run
+from bot.workflow import break_glass, dry_run
 from bot.workflow.dry_run import DryRun
 from bot.workflow.outcomes import Denied, Submitted
 
@@ -86,7 +86,10 @@ class FormFlow:
             initial = {k: v for k, v in values.items() if isinstance(v, str)}
             if dry_run.wanted(values):
                 initial[dry_run.FIELD] = dry_run.CHECKED
-            again = modals.operation_modal(op, initial=initial,
+            glass = any(b.get("block_id") == break_glass.FIELD for b in view.get("blocks", []))
+            if break_glass.wanted(values):
+                initial[break_glass.FIELD] = break_glass.CHECKED
+            again = modals.operation_modal(op, initial=initial, break_glass=glass,
                                            metadata=metadata(view), notes=modals.error_notes(errors.errors))
             self._update_view(client, view, again)
 

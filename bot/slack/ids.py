@@ -26,6 +26,7 @@ class Action(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
     CANCEL = "cancel"
+    REVIEW = "review"  # a break-glass request's owed review
     BACKUP_NOW = "backup_now"
     PAGE_NEXT = "page_next"
     PAGE_PREV = "page_prev"
@@ -40,6 +41,9 @@ class Block(StrEnum):
     SOURCE_INFO = "source_info"
     APPROVERS = "approvers"
     DRY_RUN = "dry_run"  # checkboxes on every operation modal: check and decide, send nothing
+    BREAK_GLASS = "break_glass"  # checkboxes for those allowed rdsbot:BreakGlass: approvals and freezes waived
+    BREAK_GLASS_NOTE = "break_glass_note"
+    REVIEW_ACTIONS = "review_actions"
 
 
 class Metadata(StrEnum):

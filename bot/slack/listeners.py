@@ -59,6 +59,7 @@ class Listeners:
         app.action(Action.APPROVE)(ack=just_ack, lazy=[self.approvals.approve])
         app.action(Action.REJECT)(ack=just_ack, lazy=[self.approvals.ask_reason])
         app.action(Action.CANCEL)(ack=just_ack, lazy=[self.approvals.cancel])
+        app.action(Action.REVIEW)(ack=just_ack, lazy=[self.approvals.review])
         app.action(Action.PAGE_NEXT)(ack=just_ack, lazy=[self.listing.page])
         app.action(Action.PAGE_PREV)(ack=just_ack, lazy=[self.listing.page])
         app.action(Action.RESTORE_FROM_BACKUP)(ack=just_ack, lazy=[self.listing.restore_from])

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import operations
 from bot.i18n import _
-from bot.operations.base import FormSpec
+from bot.operations.base import FormSpec, Operation
 from bot.operations.rules import INSTANCE_ID
 from bot.rds.errors import RdsError
 from bot.slack import messages, modals
@@ -24,7 +24,7 @@ from bot.slack.forms import selected
 from bot.slack.replies import acting_user
 from bot.slack.text import escape
 from bot.timeutil import human_time, utcnow
-from bot.workflow import reads
+from bot.workflow import break_glass, reads
 from bot.workflow.access import decide, resource_of
 from bot.workflow.deps import Deps
 
@@ -42,8 +42,9 @@ class ModalOpener:
         channel = str(body.get("channel_id") or (body.get("channel") or {}).get("id") or "")
         initial = dict(initial or {})
         instance = initial.get("DBInstanceId")
+        glass = isinstance(spec, Operation) and may_break_glass(self.deps, acting_user(body) or "", instance)
         view = modals.operation_modal(spec, initial=initial, metadata={"channel": channel, "instance": instance},
-                                      notes=notes or [])
+                                      notes=notes or [], break_glass=glass)
         try:
             opened = client.views_open(trigger_id=body.get("trigger_id"), view=view)
         except SlackApiError as error:
@@ -100,6 +101,16 @@ class ModalOpener:
         except SlackApiError as error:
             # hash_conflict: the user changed the form meanwhile; their view wins.
             log.info("source info not shown", extra={"error": error.response.get("error")})
+
+
+def may_break_glass(deps: Deps, user: str, instance: str | None) -> bool:
+    """Whether to show the break_glass box: the user holds rdsbot:BreakGlass on the instance (any, when none is
+    named yet). Only a hint: the submission is decided again on every instance it touches."""
+    if instance and INSTANCE_ID.fullmatch(instance):
+        resource = resource_of(deps, instance)
+    else:
+        resource = f"acs:rds:{deps.settings.region_id}:{deps.settings.account_id}:dbinstance/*"
+    return decide(deps, user, break_glass.ACTION, resource, None).allowed
 
 
 def spec_of_view(view: dict[str, Any]) -> FormSpec | None:

@@ -78,8 +78,10 @@ def operation_modal(
     initial: Mapping[str, str | None] | None = None,
     metadata: Mapping[str, Any] | None = None,
     notes: Sequence[str] = (),
+    break_glass: bool = False,
 ) -> dict[str, Any]:
-    """The whole form of one operation: required fields first, optional after a divider."""
+    """The whole form of one operation: required fields first, optional after a divider; ``break_glass``
+    (for those allowed rdsbot:BreakGlass) adds that checkbox."""
     initial = initial or {}
     blocks: Blocks = []
     for note in notes:
@@ -99,6 +101,8 @@ def operation_modal(
         blocks.append(input_block(spec, initial.get(spec.name), dispatch=dispatch))
     if isinstance(op, Operation):
         blocks.append(dry_run_block(checked=initial.get(Block.DRY_RUN) == DRY_RUN_CHECKED))
+        if break_glass:
+            blocks.append(break_glass_block(checked=initial.get(Block.BREAK_GLASS) == DRY_RUN_CHECKED))
     submit = _("Request approval") if op.needs_approval else (_("Run") if isinstance(op, Operation) else _("List"))
     return {
         "type": "modal",
@@ -113,18 +117,32 @@ def operation_modal(
 
 def dry_run_block(*, checked: bool = False) -> dict[str, Any]:
     """The optional ``dry_run`` checkbox (DESIGN.md): checked, the submission is checked and decided, never sent."""
-    box = option(DRY_RUN_CHECKED, _("Dry run: check everything, send nothing"))
+    return _checkbox(Block.DRY_RUN, _("Dry run"), _("Dry run: check everything, send nothing"),
+                     _("Shows what would be sent, who decides and who must approve; no request is made."),
+                     checked=checked)
+
+
+def _checkbox(block_id: str, label: str, box_label: str, hint: str, *, checked: bool) -> dict[str, Any]:
+    """An optional one-box checkboxes input (value ``yes``)."""
+    box = option(DRY_RUN_CHECKED, box_label)
     block: dict[str, Any] = {
         "type": "input",
-        "block_id": Block.DRY_RUN,
-        "label": _text(_("Dry run")),
+        "block_id": block_id,
+        "label": _text(label),
         "optional": True,
-        "element": {"type": "checkboxes", "action_id": Block.DRY_RUN, "options": [box]},
-        "hint": _text(_("Shows what would be sent, who decides and who must approve; no request is made.")),
+        "element": {"type": "checkboxes", "action_id": block_id, "options": [box]},
+        "hint": _text(hint),
     }
-    if checked:  # a form shown again after errors keeps the box ticked: fixing a field never makes it real
+    if checked:  # a form shown again after errors keeps the box ticked: fixing a field never changes it
         block["element"]["initial_options"] = [box]
     return block
+
+
+def break_glass_block(*, checked: bool = False) -> dict[str, Any]:
+    """The optional ``break_glass`` checkbox (DESIGN.md), shown only to those allowed rdsbot:BreakGlass."""
+    return _checkbox(Block.BREAK_GLASS, _("Break glass"), _("Break glass: run now, without approvals or change freezes"),
+                     _("For emergencies: a reason is required, and an approver must review it afterwards."),
+                     checked=checked)
 
 
 def with_source_info(view: dict[str, Any], lines: Sequence[str]) -> dict[str, Any]:

@@ -22,6 +22,8 @@ from bot.timeutil import human_duration, human_time
 from bot.workflow import notices as n
 from bot.workflow.routing import Approvers
 from bot.workflow.states import EMOJI, LABELS, State
+from bot.slack.card_parts import (break_glass_blocks, decided_line, headline, iso_time, review_button, vote_buttons,
+                                  who_may_approve)
 from bot.slack.blocks import Blocks, Message, context, fields, section, strip, update_metadata
 from bot.slack.ids import Action, Block, Metadata
 from bot.slack.text import escape, quote, user
@@ -74,13 +76,6 @@ def _need(facts: Facts) -> tuple[Request, Operation]:
     return facts.request, facts.op
 
 
-def headline(request: Request, op: Operation) -> str:
-    tags = ", ".join(f"{k}={v}" for k, v in sorted((request.tags or {}).items()))
-    tag_text = f" ({escape(tags)})" if tags else ""
-    return _("{requester} wants to *{verb}* `{instance}`{tags}", requester=user(request.requester), verb=op.verb,
-             instance=escape(request.instance_id), tags=tag_text)
-
-
 @renders(n.Anchor, n.AnchorUpdate)
 def anchor(_notice: n.Notice, facts: Facts) -> Message:
     """The request's message: the approval card, or the start of a no-approval job's thread."""
@@ -106,6 +101,9 @@ def anchor(_notice: n.Notice, facts: Facts) -> Message:
             status += " · " + _("{have}/{needed} approvals", have=len(approvers), needed=needed)
         if request.expires_at:
             status += " · " + _("expires {when}", when=human_time(request.expires_at))
+    if state is State.HELD and request.expires_at:
+        status += " · " + _("{why}; sent when it ends, {when}, if the decision made again still holds",
+                            why=escape(request.error_message or ""), when=human_time(request.expires_at))
     if approvers:
         status += " · " + _("approved by {approvers}", approvers=", ".join(user(a) for a in approvers))
     if rejecter:
@@ -117,7 +115,9 @@ def anchor(_notice: n.Notice, facts: Facts) -> Message:
         blocks.append(section(who_may_approve(facts.eligible), block_id=Block.APPROVERS))
     if state is State.PENDING_APPROVAL:
         blocks.append(vote_buttons(request, cancel=True))
-    decided = _decided_line(request)
+    if request.break_glass:
+        blocks += break_glass_blocks(request)
+    decided = decided_line(request)
     if decided:
         blocks.append(context(decided))
     mention = f"<@{request.requester}>"
@@ -126,34 +126,20 @@ def anchor(_notice: n.Notice, facts: Facts) -> Message:
     return Message(text=text, blocks=blocks, metadata=update_metadata(request))
 
 
-def who_may_approve(eligible: Approvers) -> str:
-    """The people who may approve, as mentions: up to ten, then "and N more"."""
-    shown, more = eligible.cut()
-    if not shown:
-        text = ":warning: " + _("Nobody may approve this request now: no one but the requester holds "
-                                "rdsbot:Approve on every instance it touches.")
-    else:
-        names = ", ".join(user(person) for person in shown)
-        text = ":busts_in_silhouette: " + (_("*May approve:* {people} and {more} more", people=names, more=more)
-                                           if more else _("*May approve:* {people}", people=names))
-    if eligible.unknown_groups:
-        text += "\n" + _("Slack could not say who is in {groups}; their members are not listed.",
-                         groups=escape(", ".join(eligible.unknown_groups)))
-    return text
-
-
-def vote_buttons(request: Request, *, cancel: bool) -> dict[str, Any]:
-    """Approve and Reject (and the requester's Cancel on the card) for a pending request."""
-    elements = [
-        {"type": "button", "action_id": Action.APPROVE, "style": "primary", "value": request.id,
-         "text": {"type": "plain_text", "text": _("Approve")}},
-        {"type": "button", "action_id": Action.REJECT, "style": "danger", "value": request.id,
-         "text": {"type": "plain_text", "text": _("Reject")}},
-    ]
-    if cancel:
-        elements.append({"type": "button", "action_id": Action.CANCEL, "value": request.id,
-                         "text": {"type": "plain_text", "text": _("Cancel (requester)")}})
-    return {"type": "actions", "block_id": Block.ACTIONS, "elements": elements}
+@renders(n.ReviewOverdue)
+def review_overdue(_notice: n.ReviewOverdue, facts: Facts) -> Message:
+    """An overdue break-glass review, posted again in the approvals channel."""
+    request, _op = _need(facts)
+    since = iso_time(request.created_at.isoformat())
+    text = ":rotating_light: " + _("*Break-glass review overdue*: {request_id}, a {operation} of `{instance}` run by "
+                                   "{requester} without approval on {since}. An approver must review it.",
+                                   request_id=escape(request.id), operation=escape(request.operation),
+                                   instance=escape(request.instance_id), requester=user(request.requester), since=since)
+    blocks: Blocks = [section(text)]
+    if request.reason:
+        blocks.append(section(_("*Reason*\n{reason}", reason=quote(request.reason))))
+    blocks.append(review_button(request.id))
+    return Message(text=strip(text), blocks=blocks)
 
 
 @renders(n.ApproverDM)
@@ -170,21 +156,6 @@ def approver_dm(_notice: n.ApproverDM, facts: Facts) -> Message:
     blocks.append(context(_("The card in the approvals channel shows every vote; "
                             "your click counts the same from here.")))
     return Message(text=strip(text), blocks=blocks, metadata=update_metadata(request))
-
-
-def _decided_line(request: Request) -> str:
-    state = State(request.state)
-    when = human_time(request.updated_at) if request.updated_at else ""
-    lines = {
-        State.EXPIRED: ":alarm_clock: " + _("Nobody answered in time; expired {when}.", when=when),
-        State.CANCELLED: ":heavy_multiplication_x: " + _("Cancelled by the requester {when}.", when=when),
-        State.REJECTED: ":no_entry: " + _("Rejected {when}.", when=when),
-        State.SUCCEEDED: ":large_green_circle: " + _("Finished {when}; details in the thread.", when=when),
-        State.FAILED: ":red_circle: " + _("Failed {when}; details in the thread.", when=when),
-        State.DENIED: ":lock: " + _("Not sent {when}: decided again just before the call, it no longer holds; "
-                                    "details in the thread.", when=when),
-    }
-    return lines.get(state, "")
 
 
 @renders(n.Started)
@@ -223,6 +194,17 @@ def retrying(notice: n.Retrying, facts: Facts) -> Message:
     text = ":warning: " + _("RDS did not confirm the job: {why}\nI'll try again in about {delay}. {guard}", why=why,
                             delay=human_duration(timedelta(seconds=max(retry_in_s, 0))), guard=guard)
     return Message(text=text, blocks=[section(text)], metadata=update_metadata(request))
+
+
+@renders(n.Held)
+def held(notice: n.Held, facts: Facts) -> Message:
+    """A change freeze holds the approved request; it goes when the window ends."""
+    request, _op = _need(facts)
+    until = iso_time(notice.until)
+    text = ":snowflake: " + _("Held: change freeze *{window}* is in force until {until}. Nothing was sent to RDS; "
+                              "when it ends the whole decision is made again, then it is sent.",
+                              window=escape(notice.window), until=until)
+    return Message(text=strip(text), blocks=[section(text)], metadata=update_metadata(request))
 
 
 @renders(n.Final)

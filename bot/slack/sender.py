@@ -60,7 +60,9 @@ class SlackSender:
         notice = _decode(message)
         if notice.placement is Placement.CHANNEL:
             channel = str(getattr(notice, "channel", "") or "")
-            return self._post(channel, notice_views.render(notice, Facts()), message)
+            # A channel post may belong to a request (an overdue review): its renderer then gets the facts.
+            facts = self._facts(request, notice) if request is not None else Facts()
+            return self._post(channel, notice_views.render(notice, facts), message)
         if request is None:
             raise SendError("the outbox row names no request", permanent=True)
         facts = self._facts(request, notice)
@@ -128,15 +130,15 @@ class SlackSender:
             return None
 
     def _anchor_channel(self, request: Request) -> str:
-        if request.approvals_needed > 0 and self.approval_channel:
-            return self.approval_channel
+        if (request.approvals_needed > 0 or request.break_glass) and self.approval_channel:
+            return self.approval_channel  # a break-glass card is for the approvers who owe its review
         return request.channel_id
 
     def _post_anchor(self, row: OutboxMessage, request: Request, msg: Message) -> tuple[str, str]:
         try:
             return self._post(self._anchor_channel(request), msg, row)
         except SendError as error:
-            if request.approvals_needed > 0 or str(error) not in UNREACHABLE_CHANNEL:
+            if request.approvals_needed > 0 or request.break_glass or str(error) not in UNREACHABLE_CHANNEL:
                 raise
         # The bot cannot post where the command was typed: the thread lives in a DM.
         return self._post(self._dm_channel(request.requester), msg, row)

@@ -90,6 +90,11 @@ class Request(_AboutAnInstance, table=True):
     own_thread: bool = Field(default=True)
     # The modal (view id) the request came from: a duplicated submission finds it.
     submission_key: str | None = Field(default=None, max_length=200)
+    # Run with rdsbot:BreakGlass (approvals and freezes waived): a review is owed until reviewed_by is set.
+    break_glass: bool = Field(default=False)
+    review_due_at: datetime | None = _time_column(nullable=True)
+    reviewed_by: str | None = Field(default=None, max_length=64)
+    reviewed_at: datetime | None = _time_column(nullable=True)
 
 
 class RateCount(SQLModel, table=True):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.operations.base import Operation, Touched
@@ -20,9 +21,11 @@ from bot.policy.arn import instance_arn
 from bot.policy.subjects import is_user_id
 from bot.rds.directory import InstanceInfo
 from bot.store.models import Request
+from bot.timeutil import utcnow
 from bot.workflow import transitions as tx
 from bot.workflow.approvals import DEFAULT, Requirement
 from bot.workflow.deps import Deps
+from bot.workflow.freezes import Frozen
 
 APPROVE_ACTION = "rdsbot:Approve"
 
@@ -121,6 +124,13 @@ def requirement(deps: Deps, op: Operation, resources: Sequence[Resource]) -> Req
         each = [rules.requirement(op.ram_action, r.arn, r.tags, floor=floor, role=r.role) for r in resources] or [DEFAULT]
         needed = max(each, key=lambda req: (req.approvers, req.pool is not None))
     return needed if needed.approvers > 0 else None
+
+
+def freeze_of(deps: Deps, action: str, resources: Sequence[Resource], at: datetime | None = None) -> Frozen | None:
+    """The change freeze in force for ``action`` on any instance the request touches, now or ``at``."""
+    if deps.freezes is None:
+        return None
+    return deps.freezes.current().frozen(action, [(r.arn, r.tags) for r in resources], at or utcnow())
 
 
 def rules_version(deps: Deps) -> str | None:

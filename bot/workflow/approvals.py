@@ -13,18 +13,14 @@ can only ask for more approvals, never fewer.
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import threading
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot.policy.matching import compile_wildcard
+from bot.workflow.reloading import FileStore, RulesReload, text_version, toml_tables
 
-log = logging.getLogger(__name__)
 
 FILE = "approvals.toml"
 MAX_APPROVERS = 10
@@ -87,19 +83,9 @@ class ApprovalRules:
 
     @classmethod
     def from_text(cls, text: str, *, source: str = FILE) -> ApprovalRules:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            raise ApprovalRulesError(f"{source}: not valid TOML: {error}") from None
-        unknown = set(data) - {"rule", "version"}
-        if unknown:
-            raise ApprovalRulesError(f"{source}: unknown top-level key(s) {', '.join(sorted(unknown))}")
-        raw_rules = data.get("rule", [])
-        if not isinstance(raw_rules, list):
-            raise ApprovalRulesError(f"{source}: write rules as [[rule]] tables")
+        raw_rules = toml_tables(text, source=source, key="rule", allowed={"rule", "version"}, error=ApprovalRulesError)
         rules = tuple(_rule(i, raw, source) for i, raw in enumerate(raw_rules, 1))
-        version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-        return cls(rules, version=version, source=source)
+        return cls(rules, version=text_version(text), source=source)
 
     @classmethod
     def from_dir(cls, path: Path) -> ApprovalRules:
@@ -162,56 +148,9 @@ def _rule(index: int, raw: Any, source: str) -> Rule:
                 on=on)
 
 
-@dataclass(frozen=True)
-class RulesReload:
-    """The outcome of noticing a change in the rules file."""
-
-    ok: bool
-    version: str
-    previous_version: str
-    error: str | None = None
-
-
-class ApprovalRulesStore:
+class ApprovalRulesStore(FileStore[ApprovalRules]):
     """Holds the current rules and swaps in new ones when the file changes (thread-safe)."""
 
     def __init__(self, path: Path, *, on_reload: Callable[[RulesReload], None] | None = None) -> None:
-        self.path = Path(path)
-        self._rules = ApprovalRules.from_dir(self.path)  # a broken file at start-up stops the bot
-        self._seen = self._fingerprint()
-        self._on_reload = on_reload
-        self._lock = threading.Lock()
-
-    def subscribe(self, on_reload: Callable[[RulesReload], None]) -> None:
-        """Be told of every reload from now on (the bot audits them)."""
-        self._on_reload = on_reload
-
-    def current(self) -> ApprovalRules:
-        return self._rules
-
-    def _fingerprint(self) -> str:
-        file = self.path / FILE
-        try:
-            return hashlib.sha256(file.read_bytes()).hexdigest() if file.exists() else "absent"
-        except OSError:
-            return "unreadable"
-
-    def reload_if_changed(self) -> RulesReload | None:
-        with self._lock:
-            fingerprint = self._fingerprint()
-            if fingerprint == self._seen:
-                return None
-            self._seen = fingerprint
-            previous = self._rules.version
-            try:
-                rules = ApprovalRules.from_dir(self.path)
-            except (ApprovalRulesError, OSError, UnicodeDecodeError) as error:
-                log.error("approval rules reload failed, keeping %s: %s", previous, error)
-                event = RulesReload(False, fingerprint[:12], previous, str(error))
-            else:
-                self._rules = rules
-                log.info("approval rules reloaded: %s -> %s", previous, rules.version)
-                event = RulesReload(True, rules.version, previous)
-        if self._on_reload is not None:
-            self._on_reload(event)
-        return event
+        super().__init__(path, file=FILE, load=ApprovalRules.from_dir, errors=(ApprovalRulesError,),
+                         on_reload=on_reload)

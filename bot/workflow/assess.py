@@ -13,9 +13,11 @@ from typing import Any
 
 from bot.operations.base import Operation, Plan
 from bot.policy import Decision
-from bot.workflow.access import Resource, decide_all, decision_record, requirement, resource_of, resources_of
+from bot.workflow.access import (Resource, decide_all, decision_record, freeze_of, requirement, resource_of,
+                                 resources_of)
 from bot.workflow.approvals import Requirement
 from bot.workflow.deps import Deps
+from bot.workflow.freezes import Frozen
 from bot.workflow.states import State
 
 
@@ -30,6 +32,7 @@ class Assessment:
     resources: list[Resource]
     decision: Decision
     needed: Requirement | None
+    frozen: Frozen | None = None  # a change freeze in force now: a real submission is refused up front
 
     @property
     def tags(self) -> dict[str, str] | None:
@@ -46,6 +49,8 @@ class Assessment:
         detail: dict[str, Any] = {"operation": self.op.name, "action": self.op.ram_action, "resource": self.resource,
                                   "resources": [r.record() for r in self.resources], "params": self.plan.params,
                                   "reason": reason, "tags": self.tags, "decision": decision_record(self.decision)}
+        if self.frozen is not None:
+            detail["freeze"] = self.frozen.record()
         if self.needed is not None:
             detail["approval_rule"] = {"approvers": self.needed.approvers, "pool": self.needed.pool,
                                        "rule": self.needed.rule}
@@ -60,4 +65,4 @@ def assess(deps: Deps, op: Operation, plan: Plan, user: str) -> Assessment:
     resources = resources_of(deps, plan.touched) or [Resource("instance", plan.instance_id, region, resource, tags)]
     return Assessment(op=op, plan=plan, region=region, resource=resource, resources=resources,
                       decision=decide_all(deps, user, op.ram_action, resources),
-                      needed=requirement(deps, op, resources))
+                      needed=requirement(deps, op, resources), frozen=freeze_of(deps, op.ram_action, resources))

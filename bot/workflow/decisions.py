@@ -172,7 +172,7 @@ def cancel(deps: Deps, request_id: str, *, user: str) -> CancelOutcome:
                     detail={"why": "only the requester can cancel"})
             return CancelOutcome(False, _("Only the requester can cancel a request."), request=request)
         moved = tx.move(session, request.id, State.CANCELLED, actor=user, event="cancelled",
-                        sources={State.PENDING_APPROVAL, State.APPROVED})
+                        sources={State.PENDING_APPROVAL, State.APPROVED, State.HELD})
         if moved is None:
             return CancelOutcome(False, _("{request_id} is already {state}; it can no longer be cancelled.",
                                           request_id=request.id, state=_label(request.state)), request=request)

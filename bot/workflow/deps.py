@@ -19,6 +19,7 @@ from bot.rds.gateway import RdsGateway
 from bot.store.db import Database
 from bot.workflow.approvals import ApprovalRulesStore
 from bot.workflow.background import Wakeup
+from bot.workflow.freezes import FreezeStore
 from bot.workflow.limits import RateLimits
 from bot.workflow.ports import GroupResolver, NoGroups
 
@@ -37,6 +38,7 @@ class Deps:
     gateway: RdsGateway
     directory: RdsDirectory
     rules: ApprovalRulesStore | None = None
+    freezes: FreezeStore | None = None  # change freezes (freeze.toml); None: no freezes
     groups: GroupResolver = field(default_factory=NoGroups)
     limits: RateLimits | None = None  # per-person rate limits; None: unlimited (scripts, unit tests)
     wakeup: Wakeup = field(default_factory=Wakeup)

@@ -50,7 +50,7 @@ class DryRun:
 
     @property
     def allowed(self) -> bool:
-        return self.found.decision.allowed
+        return self.found.decision.allowed and self.found.frozen is None
 
 
 def wire(params: Mapping[str, Any]) -> dict[str, str]:
@@ -115,6 +115,9 @@ def lines(result: DryRun, code: Callable[[str], str] = str,
         out.append(_("  {role} {instance} ({tags}): {explanation}", role=resource.role,
                      instance=code(resource.instance_id), tags=code(tags), explanation=explain(decision)))
     out.append(_approval(found, code))
+    if found.frozen is not None:
+        out.append(_("Change freeze: {window} is in force until {until}.", window=code(found.frozen.window),
+                     until=code(found.frozen.local_end())))
     if found.needed is not None and found.decision.allowed:
         named = result.could_approve[:MENTIONS]
         more = len(result.could_approve) - len(named)
@@ -142,6 +145,8 @@ def _approval(found: Assessment, code: Callable[[str], str]) -> str:
 def _verdict(found: Assessment) -> str:
     if found.state is State.DENIED:
         return _("Verdict: a real submission would be denied, and nothing sent.")
+    if found.frozen is not None:
+        return _("Verdict: a real submission would be refused until the change freeze ends, and nothing sent.")
     if found.state is State.PENDING_APPROVAL:
         return _("Verdict: a real submission would wait for approval, then be sent.")
     return _("Verdict: a real submission would be sent to RDS right away.")

@@ -20,12 +20,13 @@ from bot.operations.base import Operation
 from bot.rds.errors import ErrorKind, RdsError
 from bot.store.models import Approval, Request
 from bot.timeutil import utcnow
-from bot.workflow import gate
+from bot.workflow import gate, identity
 from bot.workflow.access import decision_record
 from bot.workflow import notices as n
 from bot.workflow import routing
 from bot.workflow import transitions as tx
 from bot.workflow.deps import Deps
+from bot.workflow.freezes import Frozen
 from bot.workflow.queries import approvers_in
 from bot.workflow.states import State
 
@@ -106,7 +107,11 @@ def _reopen(deps: Deps, request: Request, verdict: gate.NeedsApprovers) -> None:
 
 
 def _hold(deps: Deps, request: Request, verdict: gate.HoldUntil) -> None:
-    """Stays approved; recovery asks the gate again on its next round. Audited once per reason."""
+    """Stays approved; recovery asks the gate again on its next round. Audited once per reason.
+    A change freeze instead moves it to ``held`` until the window ends (:func:`freeze_ended`)."""
+    if verdict.frozen is not None:
+        _freeze(deps, request, verdict.frozen)
+        return
     if request.error_message == verdict.why[:2000]:
         return
     with deps.db.session() as session:
@@ -116,11 +121,39 @@ def _hold(deps: Deps, request: Request, verdict: gate.HoldUntil) -> None:
                     detail={"until": verdict.until.isoformat(), "why": verdict.why})
 
 
+def _freeze(deps: Deps, request: Request, frozen: Frozen) -> None:
+    """``approved -> held`` until the window ends (kept in ``expires_at``); the card and the thread say so."""
+    with deps.db.session() as session:
+        moved = tx.move(session, request.id, State.HELD, actor="rdsbot", event="held", sources={State.APPROVED},
+                        expires_at=frozen.until, error_code="Frozen", error_message=frozen.why()[:2000],
+                        detail=frozen.record())
+        if moved is None:
+            return
+        if moved.own_thread:
+            n.post(session, n.AnchorUpdate(), request_id=request.id, key=f"{request.id}:anchor:held:{moved.version}")
+        n.post(session, n.Held(window=frozen.window, until=frozen.until.isoformat()), request_id=request.id,
+               key=f"{request.id}:held:{moved.version}")
+    deps.kick()
+
+
+def freeze_ended(deps: Deps, request_id: str) -> gate.Verdict | None:
+    """A held request whose window has ended: approved again, then the whole decision is made again."""
+    with deps.db.session() as session:
+        moved = tx.move(session, request_id, State.APPROVED, actor="rdsbot", event="freeze_ended",
+                        sources={State.HELD}, expires_at=None, error_code=None, error_message=None)
+        if moved is not None and moved.own_thread:
+            n.post(session, n.AnchorUpdate(), request_id=request_id, key=f"{request_id}:anchor:unheld:{moved.version}")
+    if moved is None:
+        return None
+    deps.kick()
+    return release(deps, request_id)
+
+
 def call_rds(deps: Deps, request: Request) -> None:
     """The RDS call of a claimed (``submitted``) request."""
     op = operations.require(request.operation)
     try:
-        body = op.start(deps.gateway, request.id, request.params)
+        body = op.start(identity.gateway_for(deps, request, op), request.id, request.params)
     except RdsError as error:
         call_failed(deps, request, op, error)
         return

@@ -7,7 +7,8 @@ approved request a crash left behind — goes through :func:`verdict` (via
 
 - :class:`Send`: claim the request and call RDS;
 - :class:`Refuse`: it no longer holds; nothing is sent, the request is denied;
-- :class:`HoldUntil`: not now; it stays approved and is asked again later;
+- :class:`HoldUntil`: not now: RDS could not be asked (it stays approved and is asked again
+  later), or a change freeze is in force (``frozen``: it is ``held`` until the window ends);
 - :class:`NeedsApprovers`: it now needs more approvals than it has.
 """
 
@@ -22,11 +23,13 @@ from bot.operations.base import Context, FieldErrors, Operation
 from bot.policy import Decision
 from bot.rds.errors import RdsError
 from bot.timeutil import utcnow
-from bot.workflow.access import (Resource, approver_decision, decide_all, in_pool, requirement, resources_of,
-                                 stored_resources)
+from bot.workflow.access import (Resource, approver_decision, decide_all, freeze_of, in_pool, requirement,
+                                 resources_of, stored_resources)
+from bot.workflow import break_glass
 from bot.workflow.queries import Requests
 from bot.store.models import Request
 from bot.workflow.deps import Deps
+from bot.workflow.freezes import Frozen
 from bot.workflow.states import State
 
 
@@ -51,6 +54,7 @@ class HoldUntil:
 
     until: datetime
     why: str
+    frozen: Frozen | None = None  # a change freeze, not a passing hitch
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,12 @@ def verdict(deps: Deps, request: Request) -> Verdict:
     decision = decide_all(deps, request.requester, op.ram_action, resources)
     if not decision.allowed:
         return Refuse(_("the policy no longer allows it: {explanation}", explanation=decision.explain()), decision)
-    needed = requirement(deps, op, resources)
+    # Break-glass waives freezes and approvals while its requester may still break the glass here.
+    glass = request.break_glass and break_glass.allowed(deps, request.requester, resources)
+    frozen = None if glass else freeze_of(deps, op.ram_action, resources)
+    if frozen is not None:
+        return HoldUntil(frozen.until, frozen.why(), frozen)
+    needed = None if glass else requirement(deps, op, resources)
     if needed is None:
         return Send(resources=tuple(resources))
     valid = valid_approvers(deps, request, resources, pool=needed.pool)
@@ -112,6 +121,8 @@ def _reload(deps: Deps) -> None:
     deps.policy.reload_if_changed()
     if deps.rules is not None:
         deps.rules.reload_if_changed()
+    if deps.freezes is not None:
+        deps.freezes.reload_if_changed()
 
 
 def _fresh_resources(deps: Deps, op: Operation, request: Request) -> list[Resource]:

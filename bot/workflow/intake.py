@@ -7,6 +7,7 @@ waits in ``pending_approval``; one that needs none is ``approved`` and goes to
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -16,12 +17,12 @@ from bot import operations
 from bot.operations.base import Context, FieldError, FieldErrors, Form, Operation, Plan
 from bot.store.models import Request
 from bot.timeutil import utcnow
-from bot.workflow import dry_run
+from bot.workflow import break_glass, dry_run
 from bot.workflow import notices as n
 from bot.workflow import routing
 from bot.workflow import transitions as tx
 from bot.workflow.access import decide_all, decision_record, rules_version, stored_resources
-from bot.workflow.assess import assess
+from bot.workflow.assess import Assessment, assess
 from bot.workflow.deps import Deps
 from bot.workflow.dry_run import DryRun
 from bot.workflow.execution import release
@@ -60,7 +61,7 @@ def submit(deps: Deps, op_name: str, *, user: str, channel: str, form: Form,
     plan = op.validate(form, context(deps, user))
     reason = str(form.get("reason") or "").strip()
     if dry:
-        found = assess(deps, op, plan, user)
+        found = _assess(deps, op, plan, user, form, reason)
         if op.exclusive and found.state is not State.DENIED and _key_active(deps, op, plan.instance_id):
             raise busy(deps, op, plan.instance_id, _exclusive_key(op, plan.instance_id))
         return dry_run.record(deps, found, user=user, reason=reason, via=via)
@@ -93,7 +94,10 @@ def open_request(deps: Deps, op: Operation, plan: Plan, *, user: str, channel: s
     the request's progress under an existing message (a reminder's "Back up
     now") instead of a new one.
     """
-    found = assess(deps, op, plan, user)
+    found = _assess(deps, op, plan, user, form, reason)
+    glass = break_glass.wanted(form)
+    if found.frozen is not None and found.decision.allowed:
+        raise refuse_frozen(deps, found, user=user, reason=reason)
     region, resource, tags, resources = found.region, found.resource, found.tags, found.resources
     decision, needed, state = found.decision, found.needed, found.state
     now = utcnow()
@@ -109,14 +113,20 @@ def open_request(deps: Deps, op: Operation, plan: Plan, *, user: str, channel: s
         expires_at=now + timedelta(seconds=deps.settings.approval_ttl_s) if state is State.PENDING_APPROVAL else None,
         exclusive_key=_exclusive_key(op, plan.instance_id) if op.exclusive and state is not State.DENIED else None,
         thread_channel=thread[0] if thread else None, thread_ts=thread[1] if thread else None,
-        own_thread=thread is None, submission_key=submission_key,
+        own_thread=thread is None, submission_key=submission_key, break_glass=glass and state is not State.DENIED,
+        review_due_at=now + timedelta(seconds=deps.settings.breakglass_review_s) if glass else None,
     )
     detail = found.detail(reason)
     try:
         with deps.db.session() as session:
             tx.create(session, request, actor=user, detail=detail)
+            if request.break_glass:
+                tx.note(session, request.id, "break_glass", actor=user, state=state,
+                        detail={"reason": reason, "review_due_at": request.review_due_at.isoformat()
+                                if request.review_due_at else None})
             if state is State.APPROVED:
                 why = ("this operation needs no approval" if op.approval == "never"
+                       else "break-glass: approvals and change freezes waived" if request.break_glass
                        else "the approval rules waive approval here")
                 tx.note(session, request.id, "approved", actor="policy", state=State.APPROVED,
                         detail={"why": why, "rules_version": rules_version(deps)})
@@ -141,6 +151,27 @@ def open_request(deps: Deps, op: Operation, plan: Plan, *, user: str, channel: s
     elif state is State.PENDING_APPROVAL:
         deps.later(routing.notify, deps, request.id)  # DMs to the approvers, when configured
     return Submitted(request=request, decision=decision, requirement=needed)
+
+
+def _assess(deps: Deps, op: Operation, plan: Plan, user: str, form: Form, reason: str) -> Assessment:
+    """:func:`assess`, with approvals and freezes waived for a break-glass its requester may use (refused
+    and audited otherwise). The requester's own permission is decided all the same."""
+    found = assess(deps, op, plan, user)
+    if not break_glass.wanted(form):
+        return found
+    break_glass.require(deps, user, found.resources, operation=op.name, reason=reason)
+    return dataclasses.replace(found, needed=None, frozen=None)
+
+
+def refuse_frozen(deps: Deps, found: Assessment, *, user: str, reason: str) -> FieldErrors:
+    """A submission inside a change freeze: audited (with the window and its end), then refused on the form."""
+    frozen = found.frozen
+    assert frozen is not None
+    with deps.db.session() as session:
+        tx.note(session, None, "freeze_refused", actor=user, detail=found.detail(reason))
+    return FieldErrors({"DBInstanceId": FieldError.of(
+        "frozen", "Change freeze {window} is in force until {until}: {action} on these instances waits until then.",
+        window=frozen.window, until=frozen.local_end(), action=found.op.ram_action)})
 
 
 def _exclusive_key(op: Operation, instance_id: str) -> str:

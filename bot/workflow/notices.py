@@ -102,6 +102,22 @@ class Retrying(Notice, kind="retrying"):
     safe: bool = False  # the retry reuses the ClientToken
 
 
+class Held(Notice, kind="held"):
+    """A change freeze holds an approved request: sent when the window ends (ISO ``until``)."""
+
+    window: str = ""
+    until: str = ""
+
+
+class ReviewOverdue(Notice, kind="review_overdue", placement=Placement.CHANNEL):
+    """A break-glass request's review is overdue: posted again in ``channel``, with the review button.
+
+    Recorded with its request: the renderer reads who ran what, and why, from it.
+    """
+
+    channel: str = ""
+
+
 class Final(Notice, kind="final", placement=Placement.FINAL):
     """The thread's last reply: how the request ended."""
 

@@ -2,6 +2,8 @@
 
 - ``approved`` but never claimed: handed to :func:`bot.workflow.execution.release`,
   which asks the gate again like any first send.
+- ``held`` by a change freeze whose window has ended: approved again and released, so the
+  whole decision is made again (another window may hold it again).
 - ``submitted`` with no answer from RDS: never decided again. Asked again with
   the same ClientToken; for operations that take none, the instance's jobs are
   searched first, so a job that did start is adopted instead of started twice.
@@ -20,7 +22,8 @@ from bot.store.models import Request
 from bot.timeutil import utcnow
 from bot.workflow import transitions as tx
 from bot.workflow.deps import Deps
-from bot.workflow.execution import MAX_SUBMIT_ATTEMPTS, call_failed, call_rds, release, retry_delay_s, started
+from bot.workflow.execution import (MAX_SUBMIT_ATTEMPTS, call_failed, call_rds, freeze_ended, release, retry_delay_s,
+                                    started)
 from bot.workflow.states import State
 
 # An approved request younger than this is still in its releaser's hands.
@@ -36,14 +39,19 @@ def recover(deps: Deps) -> int:
             select(Request.id).where(Request.state == State.APPROVED,
                                      Request.updated_at < now - timedelta(seconds=APPROVED_GRACE_S))  # type: ignore[operator]
         ))
+        thawed = list(session.exec(
+            select(Request.id).where(Request.state == State.HELD, Request.expires_at <= now)  # type: ignore[operator]
+        ))
         stuck = list(session.exec(
             select(Request).where(Request.state == State.SUBMITTED, Request.updated_at < now - lease)  # type: ignore[operator]
         ))
     for request_id in approved:
         release(deps, request_id)
+    for request_id in thawed:
+        freeze_ended(deps, request_id)
     for request in stuck:
         resubmit(deps, request)
-    return len(approved) + len(stuck)
+    return len(approved) + len(thawed) + len(stuck)
 
 
 def resubmit(deps: Deps, request: Request) -> None:

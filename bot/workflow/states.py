@@ -7,6 +7,8 @@
     (new) -> denied            policy said no
     approved -> denied         the decision made again just before the call said no
     approved -> pending_approval   ... or asked for more approvers than it has
+    approved -> held -> approved   ... or found a change freeze in force: sent when it ends
+    held -> cancelled          the requester withdrew it while it waited
     submitted -> failed        the API refused
 """
 
@@ -30,13 +32,15 @@ class State(StrEnum):
     EXPIRED = "expired"
     CANCELLED = "cancelled"
     DENIED = "denied"
+    HELD = "held"
 
 
 INITIAL: frozenset[State] = frozenset({State.PENDING_APPROVAL, State.APPROVED, State.DENIED})
 
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.PENDING_APPROVAL: frozenset({State.APPROVED, State.REJECTED, State.EXPIRED, State.CANCELLED}),
-    State.APPROVED: frozenset({State.SUBMITTED, State.CANCELLED, State.DENIED, State.PENDING_APPROVAL}),
+    State.APPROVED: frozenset({State.SUBMITTED, State.CANCELLED, State.DENIED, State.PENDING_APPROVAL, State.HELD}),
+    State.HELD: frozenset({State.APPROVED, State.CANCELLED}),
     State.SUBMITTED: frozenset({State.RUNNING, State.FAILED}),
     State.RUNNING: frozenset({State.SUCCEEDED, State.FAILED}),
 }
@@ -44,7 +48,7 @@ TRANSITIONS: dict[State, frozenset[State]] = {
 TERMINAL: frozenset[State] = frozenset(
     {State.SUCCEEDED, State.FAILED, State.REJECTED, State.EXPIRED, State.CANCELLED, State.DENIED}
 )
-ACTIVE: frozenset[State] = frozenset({State.APPROVED, State.SUBMITTED, State.RUNNING})
+ACTIVE: frozenset[State] = frozenset({State.APPROVED, State.HELD, State.SUBMITTED, State.RUNNING})
 
 # Wrapped once at import: per-user languages will need them translated lazily, per reader.
 LABELS: dict[State, str] = {
@@ -58,6 +62,7 @@ LABELS: dict[State, str] = {
     State.EXPIRED: _("expired"),
     State.CANCELLED: _("cancelled"),
     State.DENIED: _("denied by policy"),
+    State.HELD: _("held by a change freeze"),
 }
 
 EMOJI: dict[State, str] = {
@@ -71,6 +76,7 @@ EMOJI: dict[State, str] = {
     State.EXPIRED: ":alarm_clock:",
     State.CANCELLED: ":heavy_multiplication_x:",
     State.DENIED: ":lock:",
+    State.HELD: ":snowflake:",
 }
 
 

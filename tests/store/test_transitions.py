@@ -42,7 +42,9 @@ def test_state_table_is_the_designed_machine() -> None:
     assert {s: set(t) for s, t in TRANSITIONS.items()} == {
         State.PENDING_APPROVAL: {State.APPROVED, State.REJECTED, State.EXPIRED, State.CANCELLED},
         # DESIGN.md: the decision made again just before the call may deny it or ask for more approvers.
-        State.APPROVED: {State.SUBMITTED, State.CANCELLED, State.DENIED, State.PENDING_APPROVAL},
+        State.APPROVED: {State.SUBMITTED, State.CANCELLED, State.DENIED, State.PENDING_APPROVAL, State.HELD},
+        # a change freeze in force when the gate looks: held, then approved again (and decided again) when it ends
+        State.HELD: {State.APPROVED, State.CANCELLED},
         State.SUBMITTED: {State.RUNNING, State.FAILED},
         State.RUNNING: {State.SUCCEEDED, State.FAILED},
     }

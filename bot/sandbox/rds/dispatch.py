@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ from bot.sandbox.rds.journal import CallRecord, Journal
 from bot.sandbox.rds.params import Params
 from bot.sandbox.rds.signature import NonceCache, SignedRequest, verify
 from bot.sandbox.rds.state import State
+from bot.sandbox.rds.sessions import Session, SessionBook
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,8 @@ OPERATIONS: dict[str, Operation] = {
     **ops_cross_region.OPERATIONS,
     **ops_history.OPERATIONS,
 }
+# Parameters that name an instance a call acts on (its RAM resources).
+INSTANCE_PARAMS = ("DBInstanceId", "TargetDBInstanceId", "SourceDBInstanceName")
 # Actions whose request model has a ClientToken that the service honours.
 IDEMPOTENT_ACTIONS = {ops_clone.ACTION, ops_cross_region.RESTORE_ACTION}
 
@@ -59,7 +63,7 @@ class Answer:
     delay_s: float = 0.0
 
 
-def _parameters(query: str, headers: Mapping[str, str], body: bytes) -> tuple[dict[str, str], dict[str, str]]:
+def request_parameters(query: str, headers: Mapping[str, str], body: bytes) -> tuple[dict[str, str], dict[str, str]]:
     """(query parameters, all parameters): the body counts only when it is a form."""
     query_params = dict(parse_qsl(query, keep_blank_values=True))
     params = dict(query_params)
@@ -71,9 +75,12 @@ def _parameters(query: str, headers: Mapping[str, str], body: bytes) -> tuple[di
 class Dispatcher:
     """Runs requests against one :class:`State`; safe to call from many threads."""
 
-    def __init__(self, state: State, secrets: Mapping[str, str], faults: FaultQueue, journal: Journal) -> None:
+    def __init__(self, state: State, secrets: Mapping[str, str], faults: FaultQueue, journal: Journal,
+                 sessions: SessionBook | None = None) -> None:
         self.state = state
-        self._secrets = dict(secrets)
+        self._sessions = sessions
+        # STS session keys (issued by the STS emulator sharing ``sessions``) sign like any other key.
+        self._secrets: Mapping[str, str] = ChainMap(dict(secrets), sessions) if sessions is not None else dict(secrets)
         self._nonces = NonceCache()
         self._faults = faults
         self._journal = journal
@@ -81,11 +88,12 @@ class Dispatcher:
     def handle(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> Answer:
         """Answer one request; ``headers`` must have lower-case names."""
         request_id = str(uuid.uuid4()).upper()
-        query_params, params = _parameters(query, headers, body)
+        query_params, params = request_parameters(query, headers, body)
         action = headers.get("x-acs-action") or params.get("Action", "")
         fault: Fault | None = None
         replayed = False
         access_key_id = None
+        session: Session | None = None
         try:
             signed = SignedRequest(method, path, query_params, headers, body)
             access_key_id = verify(signed, self._secrets, self._nonces)
@@ -94,6 +102,10 @@ class Dispatcher:
             operation = OPERATIONS.get(action)
             if operation is None:
                 raise ApiError("InvalidAction.NotFound")
+            session = self._sessions.session(access_key_id) if self._sessions is not None else None
+            if session is not None:
+                self._sessions.authorize(session, headers.get("x-acs-security-token"),  # type: ignore[union-attr]
+                                         f"rds:{action}", self._resources(params, session.account), time.time())
             fault = self._faults.take(action)
             injected = fault.error() if fault is not None else None
             if injected is not None:
@@ -117,9 +129,22 @@ class Dispatcher:
                 request_id=answer.body.get("RequestId", request_id),
                 replayed=replayed,
                 access_key_id=access_key_id,
+                session_name=session.session_name if session is not None else None,
             )
         )
         return answer
+
+    def _resources(self, params: Mapping[str, str], account: str) -> list[str]:
+        """The ARN of every instance a call names, as RAM authorises it."""
+        named = [params[name] for name in INSTANCE_PARAMS if params.get(name)]
+        region = params.get("RegionId", "*")
+        if not named:
+            return [f"acs:rds:{region}:{account}:*"]
+        arns = []
+        for instance_id in named:
+            instance = self.state.instances.get(instance_id)
+            arns.append(f"acs:rds:{instance.region if instance else region}:{account}:dbinstance/{instance_id}")
+        return arns
 
     def _run(
         self, action: str, operation: Operation, raw: dict[str, str], request_id: str

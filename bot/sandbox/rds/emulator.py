@@ -16,7 +16,6 @@ test never races the server or sees a half-applied change.
 from __future__ import annotations
 
 import copy
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -28,18 +27,23 @@ from bot.sandbox.rds.jobs import FailurePlan, Job
 from bot.sandbox.rds.journal import CallRecord, Journal
 from bot.sandbox.rds.model import Backup, CrossRegionBackup, Database, Instance, Seed, Timings
 from bot.sandbox.rds.seed import default_seed
-from bot.sandbox.rds.server import RdsHttpServer
+from bot.sandbox.rds.server import Served
 from bot.sandbox.rds.state import State
+from bot.sandbox.rds.sessions import SessionBook
 
 T = TypeVar("T")
 
 
-class RdsEmulator:
+class RdsEmulator(Served):
     """An ApsaraDB RDS OpenAPI endpoint (2014-08-15) that the official SDK can call.
 
-    ``extra_keys`` adds more AccessKey pairs (ID -> secret) that are accepted. ``clock``
+    ``extra_keys`` adds more AccessKey pairs (ID -> secret) that are accepted; ``sessions``
+    (an :class:`~bot.sandbox.sts.StsEmulator`'s book) accepts its STS keys too, each only
+    with its security token and within its session policy (``Forbidden.RAM``). ``clock``
     drives job progress (default: wall time); see :class:`~bot.sandbox.rds.clock.ManualClock`.
     """
+
+    _thread_name = "RDS emulator"
 
     def __init__(
         self,
@@ -50,55 +54,14 @@ class RdsEmulator:
         timings: Timings | None = None,
         clock: Clock | None = None,
         extra_keys: Mapping[str, str] | None = None,
+        sessions: SessionBook | None = None,
     ) -> None:
         self.state = State(seed or default_seed(), timings or Timings(), clock or time.time)
         self._faults = FaultQueue()
         self._journal = Journal()
         keys = {access_key_id: access_key_secret, **(extra_keys or {})}
-        self._dispatcher = Dispatcher(self.state, keys, self._faults, self._journal)
-        self._server: RdsHttpServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle --------------------------------------------------------
-
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Start serving in a background thread; returns the endpoint ``host:port``."""
-        if self._server is not None:
-            return self.endpoint
-        self._server = RdsHttpServer((host, port), self._dispatcher)
-        # A short poll interval keeps stop() quick (shutdown waits for one poll).
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="rds-emulator", daemon=True
-        )
-        self._thread.start()
-        return self.endpoint
-
-    @property
-    def endpoint(self) -> str:
-        """``host:port`` of the running server (the SDK's ``Config.endpoint``)."""
-        if self._server is None:
-            raise RuntimeError("the RDS emulator is not started")
-        host = self._server.server_address[0]
-        host = host.decode() if isinstance(host, bytes) else host
-        return f"{host}:{self._server.server_port}"
-
-    def stop(self) -> None:
-        """Stop serving and close the socket; idempotent."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.stopping.set()
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> RdsEmulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+        self._dispatcher = Dispatcher(self.state, keys, self._faults, self._journal, sessions)
+        Served.__init__(self)
 
     # -- faults and jobs --------------------------------------------------
 

@@ -42,6 +42,8 @@ CATALOGUE: dict[str, tuple[int, str]] = {
         403,
         "User not authorized to operate on the specified resource, or this API does not support RAM.",
     ),
+    "InvalidSecurityToken.Expired": (400, "Specified SecurityToken is expired."),
+    "InvalidSecurityToken.MismatchWithAccessKey": (400, "Specified SecurityToken mismatch with the AccessKey."),
     "InternalError": (500, "The request processing has failed due to some unknown error, exception or failure."),
     "ServiceUnavailable": (503, "The request has failed due to a temporary failure of the server."),
     # Shared by several pages

@@ -24,6 +24,7 @@ class CallRecord:
     request_id: str
     replayed: bool = False  # True when a ClientToken repeat got the first call's answer
     access_key_id: str | None = field(default=None, repr=False)
+    session_name: str | None = None  # the STS session (RoleSessionName) whose key signed the call
 
 
 class Journal:

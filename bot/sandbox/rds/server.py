@@ -1,4 +1,4 @@
-"""The HTTP server: a thin ``ThreadingHTTPServer`` in front of :class:`Dispatcher`.
+"""The HTTP server: a thin ``ThreadingHTTPServer`` in front of a dispatcher (the RDS or the STS one).
 
 HTTP/1.1 with keep-alive, because the SDK pools connections. Request logging goes
 to the ``logging`` module at debug level and never includes headers, so the
@@ -11,11 +11,16 @@ import json
 import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from bot.sandbox.rds.dispatch import Dispatcher
-
 logger = logging.getLogger(__name__)
+
+
+class Handles(Protocol):
+    """What the server serves: one answer per request (:class:`Dispatcher`, the STS emulator's)."""
+
+    def handle(self, method: str, path: str, query: str, headers: Any, body: bytes) -> Any: ...
 
 
 class RdsHttpServer(ThreadingHTTPServer):
@@ -24,7 +29,7 @@ class RdsHttpServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], dispatcher: Dispatcher) -> None:
+    def __init__(self, address: tuple[str, int], dispatcher: Handles) -> None:
         super().__init__(address, _Handler)
         self.dispatcher = dispatcher
         # Set on stop, so injected delays end early instead of holding threads.
@@ -70,3 +75,56 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:  # http.server's signature
         logger.debug("%s - " + format, self.address_string(), *args)
+
+
+class Served:
+    """Start/stop of an emulator served by :class:`RdsHttpServer` from a background thread.
+
+    Subclasses set ``_dispatcher`` and ``_thread_name`` and call ``Served.__init__``.
+    """
+
+    _dispatcher: Handles
+    _thread_name = "emulator"  # also names it in errors
+
+    def __init__(self) -> None:
+        self._server: RdsHttpServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Start serving in a background thread; returns the endpoint ``host:port``."""
+        if self._server is not None:
+            return self.endpoint
+        self._server = RdsHttpServer((host, port), self._dispatcher)
+        # A short poll interval keeps stop() quick (shutdown waits for one poll).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=self._thread_name, daemon=True
+        )
+        self._thread.start()
+        return self.endpoint
+
+    @property
+    def endpoint(self) -> str:
+        """``host:port`` of the running server (the SDK's ``Config.endpoint``)."""
+        if self._server is None:
+            raise RuntimeError(f"the {self._thread_name} is not started")
+        host = self._server.server_address[0]
+        host = host.decode() if isinstance(host, bytes) else host
+        return f"{host}:{self._server.server_port}"
+
+    def stop(self) -> None:
+        """Stop serving and close the socket; idempotent."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.stopping.set()
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> Any:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
