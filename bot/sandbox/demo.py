@@ -30,7 +30,7 @@ SQL_QA = "rm-bp1mssqlqa000005"
 PG_STAGING = "rm-bp1pgstaging0003"
 NAMES = {ALICE: "Alice (engineer)", BOB: "Bob (DBA)", CAROL: "Carol (DBA)", DAVE: "Dave (intern)",
          ERIN: "Erin (on-call)"}
-CHAPTERS = ["dryrun", "clone", "backup", "copy", "restore", "guardrail", "remind"]
+CHAPTERS = ["dryrun", "clone", "backup", "copy", "restore", "guardrail", "breakglass", "remind"]
 FINAL = "rdsbot_request_final"
 
 
@@ -282,6 +282,29 @@ class Story:
         self.say("rdsbot → Alice", note.get("text", ""))
         # Refused, and nothing reached RDS: that is the chapter's success.
         return len(self.stack.rds.calls_for("RestoreDdrTable")) == restores_before
+
+    def breakglass(self) -> bool:
+        """Bob (a DBA, on call) clones production in an emergency: no approval, a marked card, a review owed."""
+        self.say(NAMES[BOB], f"/rds clone {SOURCE}, ticks \"Break glass\" (the incident cannot wait)")
+        view = self.driver.open_modal(BOB, f"clone {SOURCE}", channel=OPS_CHANNEL)
+        backup = (self.driver.suggest(BOB, view["id"], "BackupId", "").options or [{}])[0]
+        response = self.driver.submit_view(BOB, view["id"], {
+            "DBInstanceId": SOURCE, "BackupId": backup.get("value"), "PayType": "Postpaid",
+            "reason": "INC-4300: payments down, need the data now", "break_glass": ["yes"]}, validate=False)
+        if response.errors:
+            self.say("rdsbot (modal)", f"field errors: {response.errors}")
+            return False
+        card = self.slack.wait_for_message(APPROVALS_CHANNEL, timeout=10, where=lambda m: "INC-4300" in str(m))
+        final = self.follow(APPROVALS_CHANNEL, card["ts"])
+        card = self.slack.wait_for_message(APPROVALS_CHANNEL, timeout=10, where=lambda m: m.get("ts") == card["ts"])
+        self.say("#rds-approvals", _card_text(card))
+        self.say(NAMES[CAROL], "clicks Review")
+        self.driver.click(CAROL, channel=APPROVALS_CHANNEL, ts=card["ts"], action_id="review")
+        self.stack.drain()
+        reviewed = [r for r in self.stack.requests.recent(BOB) if r.break_glass]
+        self.say("audit", f"reviewed by {NAMES.get(reviewed[0].reviewed_by or '', '(nobody yet)')}"
+                 if reviewed else "no break-glass request found")
+        return self.succeeded(final) and bool(reviewed) and reviewed[0].reviewed_by == CAROL
 
     def remind(self) -> bool:
         self.say(NAMES[ERIN], f"/rds remind {DEV_MYSQL} in 2 seconds")
