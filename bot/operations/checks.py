@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from bot.i18n import _
 from bot.operations.base import Context, instance_unusable
 from bot.operations.rules import Checker
-from bot.rds.directory import InstanceInfo, RdsDirectory
+from bot.rds.directory import BackupInfo, InstanceInfo, RdsDirectory
 from bot.rds.errors import RdsError
 from bot.timeutil import human_time
 
@@ -76,6 +76,18 @@ def check_backup(c: Checker, directory: RdsDirectory, instance_id: str, backup_i
                backup=backup_id, status=match.status)
 
 
+def earliest_point(backups: Iterable[BackupInfo], retention_days: int | None, now: datetime) -> datetime | None:
+    """The start of the restore window: the oldest successful backup, not before the retention period
+    (None: no successful backup, so no point in time can be restored)."""
+    starts = [t for t in (b.consistent or b.end for b in backups if b.ok) if t is not None]
+    if not starts:
+        return None
+    earliest = min(starts)
+    if retention_days is not None and retention_days > 0:
+        earliest = max(earliest, now - timedelta(days=retention_days))
+    return earliest
+
+
 def check_window(c: Checker, ctx: Context, instance_id: str, restore_time: datetime, *, field: str = "RestoreTime") -> None:
     """A point in time must lie inside the instance's backup retention window."""
     try:
@@ -84,15 +96,11 @@ def check_window(c: Checker, ctx: Context, instance_id: str, restore_time: datet
         c.fail(field, "backups_unread", "Could not read the backups of {instance}: {error}", instance=instance_id,
                error=error.plain())
         return
-    retention = ctx.directory.retention_days(instance_id)
-    starts = [t for t in (b.consistent or b.end for b in backups) if t is not None]
-    if not starts:
+    earliest = earliest_point(backups, ctx.directory.retention_days(instance_id), ctx.now)
+    if earliest is None:
         c.fail(field, "no_successful_backup",
                "{instance} has no successful backup, so no point in time can be restored.", instance=instance_id)
         return
-    earliest = min(starts)
-    if retention is not None and retention > 0:
-        earliest = max(earliest, ctx.now - timedelta(days=retention))
     if restore_time < earliest:
         c.fail(field, "outside_retention", "Outside the backup retention window: the earliest point is {earliest}.",
                earliest=human_time(earliest))

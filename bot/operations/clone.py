@@ -62,7 +62,7 @@ class Clone(Operation):
     """Clone: new instance from a backup set or a point in time (approval always)."""
 
     meta = Meta.api("clone", "CloneDBInstance", title=_("Clone an RDS instance"), approval="always", client_token=True,
-                    reads=("rds:DescribeBackups", "rds:DescribeBackupPolicy"),
+                    reads=("rds:DescribeBackups", "rds:DescribeBackupPolicy", "rds:DescribePrice"),
                     optional_note=_("Leave empty to keep the source's value."),
                     instances=(("source", "DBInstanceId", None),))
     fields = (

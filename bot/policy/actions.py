@@ -32,6 +32,7 @@ RDS_ACTIONS: tuple[str, ...] = (
     "rds:DescribeHistoryTasks",
     "rds:ListTagResources",
     "rds:DescribeDBInstanceTDE",
+    "rds:DescribePrice",
 )
 BOT_ACTIONS: tuple[str, ...] = ("rdsbot:Approve", "rdsbot:Remind", "rdsbot:BreakGlass")
 KNOWN_ACTIONS: tuple[str, ...] = RDS_ACTIONS + BOT_ACTIONS
@@ -65,6 +66,7 @@ RAM_SCOPES: dict[str, ResourceScope] = {
     "rds:DescribeHistoryTasks": ResourceScope.ANY,
     "rds:ListTagResources": ResourceScope.ANY,
     "rds:DescribeDBInstanceTDE": ResourceScope.ANY,
+    "rds:DescribePrice": ResourceScope.ANY,  # prices a purchase: no instance to name
 }
 
 

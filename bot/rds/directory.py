@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -23,6 +23,7 @@ from bot.rds.reads import (
     CrossRegionPage,
     DatabaseInfo,
     InstanceInfo,
+    Price,
     as_int,
     instance_from_api,
     items,
@@ -30,7 +31,7 @@ from bot.rds.reads import (
 
 __all__ = [
     "BackupInfo", "BackupTask", "CrossRegionBackup", "CrossRegionPage", "DatabaseInfo", "InstanceInfo",
-    "RdsDirectory", "instance_from_api",
+    "Price", "RdsDirectory", "instance_from_api",
 ]
 
 T = TypeVar("T")
@@ -233,3 +234,25 @@ class RdsDirectory:
             return [DatabaseInfo.from_api(d) for d in items(body, "Databases", "Database")]
 
         return self._cached(("databases", instance_id), load, fresh=fresh)
+
+    def clone_price(self, source: InstanceInfo, params: Mapping[str, Any]) -> Price:
+        """What a clone of ``source`` with CloneDBInstance's ``params`` would cost (DescribePrice, live;
+        a new purchase of one primary instance); raises RdsError."""
+        pay_type = params.get("PayType")
+        query: dict[str, Any] = {
+            "RegionId": source.region_id or None,
+            "ZoneId": params.get("ZoneId") or source.zone_id or None,
+            "Engine": source.engine,
+            "EngineVersion": source.engine_version,
+            "DBInstanceClass": params.get("DBInstanceClass") or source.instance_class,
+            "DBInstanceStorage": params.get("DBInstanceStorage") or source.storage_gb,
+            "DBInstanceStorageType": params.get("DBInstanceStorageType") or source.storage_type or None,
+            "PayType": pay_type,
+            "OrderType": "BUY",
+            "InstanceUsedType": 0,
+            "Quantity": 1,
+        }
+        if pay_type == "Prepaid":
+            query.update({"TimeType": params.get("Period") or "Month", "UsedTime": params.get("UsedTime") or 1})
+        body = self.gateway.call("DescribePrice", query)
+        return Price.from_api(body.get("PriceInfo") or {})

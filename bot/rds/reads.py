@@ -188,6 +188,15 @@ class CrossRegionBackup(_BackupSet):
     restore_regions: Annotated[list[str], _listed("RestoreRegion")] = api("RestoreRegions", [])
 
 
+class Price(ApiRead):
+    """DescribePrice's ``PriceInfo``, the amounts kept as RDS wrote them."""
+
+    currency: Text = api("Currency")
+    original: Text = api("OriginalPrice")
+    discount: Text = api("DiscountPrice")
+    trade: Text = api("TradePrice")
+
+
 class CrossRegionPage(BaseModel):
     """One page of cross-region backups and the counts to page through the rest."""
 

@@ -44,6 +44,8 @@ class Block(StrEnum):
     BREAK_GLASS = "break_glass"  # checkboxes for those allowed rdsbot:BreakGlass: approvals and freezes waived
     BREAK_GLASS_NOTE = "break_glass_note"
     REVIEW_ACTIONS = "review_actions"
+    CHECKED = "checked"  # the card's instances as the requester was checked against them
+    CHECKED_MORE = "checked_more"  # backup set or window, target databases, rules, price
 
 
 class Metadata(StrEnum):

@@ -25,6 +25,7 @@ from bot.workflow.states import EMOJI, LABELS, State
 from bot.slack.card_parts import (break_glass_blocks, decided_line, headline, iso_time, review_button, vote_buttons,
                                   who_may_approve)
 from bot.slack.blocks import Blocks, Message, context, fields, section, strip, update_metadata
+from bot.slack.checked_view import checked_blocks
 from bot.slack.ids import Action, Block, Metadata
 from bot.slack.text import escape, quote, user
 
@@ -91,6 +92,7 @@ def anchor(_notice: n.Notice, facts: Facts) -> Message:
     ]
     if request.reason:
         blocks.append(section(_("*Reason*\n{reason}", reason=quote(request.reason)), block_id=Block.REASON))
+    blocks += checked_blocks(request)
     status = _("*Status:* {state}", state=LABELS[state])
     if state is State.PENDING_APPROVAL:
         needed = max(request.approvals_needed, 1)

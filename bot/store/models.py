@@ -65,6 +65,8 @@ class Request(_AboutAnInstance, table=True):
     resources: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # The form as submitted: validated again, against the estate as it is then, just before the call.
     form: dict[str, Any] = _json_column()
+    # What the requester was checked against (bot.workflow.checked): shown on the approver's card.
+    checked: dict[str, Any] = _json_column()
 
     thread_channel: str | None = Field(default=None, max_length=64)
     thread_ts: str | None = Field(default=None, max_length=32)

@@ -17,7 +17,7 @@ from bot import operations
 from bot.operations.base import Context, FieldError, FieldErrors, Form, Operation, Plan
 from bot.store.models import Request
 from bot.timeutil import utcnow
-from bot.workflow import break_glass, dry_run
+from bot.workflow import break_glass, checked, dry_run
 from bot.workflow import notices as n
 from bot.workflow import routing
 from bot.workflow import transitions as tx
@@ -100,6 +100,7 @@ def open_request(deps: Deps, op: Operation, plan: Plan, *, user: str, channel: s
         raise refuse_frozen(deps, found, user=user, reason=reason)
     region, resource, tags, resources = found.region, found.resource, found.tags, found.resources
     decision, needed, state = found.decision, found.needed, found.state
+    facts = checked.gather(deps, found) if state is not State.DENIED else {}
     now = utcnow()
     request = Request(
         id=tx.new_request_id(op.name), operation=op.name, state=state.value, requester=user, channel_id=channel,
@@ -108,7 +109,7 @@ def open_request(deps: Deps, op: Operation, plan: Plan, *, user: str, channel: s
         form={k: v for k, v in form.items() if k not in EPHEMERAL_FIELDS},
         approvals_needed=needed.approvers if needed else 0,
         approver_pool=(needed.pool or "") if needed else "",
-        policy_version=decision.policy_version, decision=decision_record(decision),
+        policy_version=decision.policy_version, decision=decision_record(decision), checked=facts,
         created_at=now, updated_at=now,
         expires_at=now + timedelta(seconds=deps.settings.approval_ttl_s) if state is State.PENDING_APPROVAL else None,
         exclusive_key=_exclusive_key(op, plan.instance_id) if op.exclusive and state is not State.DENIED else None,

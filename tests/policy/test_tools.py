@@ -18,6 +18,7 @@ def test_ram_policy_scopes_resource_level_actions_to_instance_arns():
                                      "rds:CreateBackup", "rds:DescribeCrossRegionBackups"}
     assert unscoped["Resource"] == ["*"]
     assert "rds:RestoreDdrTable" in unscoped["Action"]
+    assert "rds:DescribePrice" in unscoped["Action"], "a clone's card shows its price"
     assert sorted(scoped["Action"] + unscoped["Action"]) == sorted(RDS_ACTIONS)
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot.sandbox.rds import ops_backup, ops_clone, ops_copy, ops_cross_region, ops_history, ops_instances
+from bot.sandbox.rds import ops_backup, ops_clone, ops_copy, ops_cross_region, ops_history, ops_instances, ops_price
 from bot.sandbox.rds.errors import ApiError, invalid
 from bot.sandbox.rds.faults import Fault, FaultQueue
 from bot.sandbox.rds.journal import CallRecord, Journal
@@ -46,6 +46,7 @@ OPERATIONS: dict[str, Operation] = {
     **ops_copy.OPERATIONS,
     **ops_cross_region.OPERATIONS,
     **ops_history.OPERATIONS,
+    **ops_price.OPERATIONS,
 }
 # Parameters that name an instance a call acts on (its RAM resources).
 INSTANCE_PARAMS = ("DBInstanceId", "TargetDBInstanceId", "SourceDBInstanceName")
