@@ -104,7 +104,10 @@ def test_a_signed_payload_with_a_malformed_envelope_gets_a_clear_400_and_does_no
     assert answers[1].text == "malformed payload: actions must be a non-empty list"
     assert answers[2].text == "malformed payload: event.user must be a string or an object with a string id"
     stack.drain()  # anything a refused payload had set off would be done by now
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "a malformed payload reached a listener"
+    # Only what handles Slack's requests counts: a stack of an earlier test still shutting down in this worker may
+    # log its own connection errors meanwhile.
+    handling = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith(("bot.slack", "slack_bolt"))]
+    assert not handling, "a malformed payload reached a listener"
     assert _audit_count(stack) == before
     assert stack.slack.calls("views.open") == [] and stack.slack.calls("chat.postMessage") == []
     base = stack.bot_url.rsplit("/slack", 1)[0]
