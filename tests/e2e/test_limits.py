@@ -16,8 +16,15 @@ from bot.sandbox.stack import Stack
 from tests.e2e.flows_ops import MYSQL_DEV, answer
 
 
+def _at_window_start(seconds: int) -> None:
+    """Move the bot's clock to just after a window of ``seconds`` begins, so no test straddles two windows."""
+    now = CLOCK.now().timestamp()
+    CLOCK.advance(seconds - now % seconds + 1)
+
+
 @pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
 def test_two_replicas_count_one_person_together(database_url: str) -> None:
+    _at_window_start(3600)
     db = Database(database_url)
     migrate.upgrade(db)
     settings = Settings(RDSBOT_LIMIT_SUBMISSIONS_PER_HOUR=3)  # type: ignore[call-arg]
@@ -33,6 +40,7 @@ def test_two_replicas_count_one_person_together(database_url: str) -> None:
 
 def test_one_submission_too_many_is_told_on_the_modal(make_stack: Callable[..., Stack]) -> None:
     stack = make_stack(RDSBOT_LIMIT_SUBMISSIONS_PER_HOUR="1")
+    _at_window_start(3600)
     answers = []
     for _ in range(2):
         view = stack.driver.open_modal(ERIN, f"backup {MYSQL_DEV}", channel=OPS_CHANNEL)
@@ -45,6 +53,7 @@ def test_one_submission_too_many_is_told_on_the_modal(make_stack: Callable[..., 
 
 def test_reminders_beyond_the_daily_limit_are_refused_plainly(make_stack: Callable[..., Stack]) -> None:
     stack = make_stack(RDSBOT_LIMIT_REMINDERS_PER_DAY="1")
+    _at_window_start(86400)
     answer(stack, ERIN, f"remind {MYSQL_DEV} daily 09:00")
     refused = answer(stack, ERIN, f"remind {MYSQL_DEV} daily 10:00")
     assert "limit of 1 reminders per 1 d" in refused["text"], refused["text"]
@@ -53,6 +62,7 @@ def test_reminders_beyond_the_daily_limit_are_refused_plainly(make_stack: Callab
 def test_lookups_beyond_the_limit_answer_with_a_note_not_silence(make_stack: Callable[..., Stack]) -> None:
     stack = make_stack(RDSBOT_LIMIT_LOOKUPS_PER_MINUTE="2")
     view = stack.driver.open_modal(ALICE, "clone", channel=OPS_CHANNEL)
+    _at_window_start(60)
     labels = [[o["text"]["text"] for o in stack.driver.suggest(ALICE, view["id"], "DBInstanceId", "rm").options or []]
               for _ in range(3)]
     assert labels[0] and labels[1] and "limit" not in " ".join(labels[1])
