@@ -105,8 +105,8 @@ class RequestIdentities:
                 and cached.credentials.expires_at - now > REFRESH_MARGIN_S:
             return cached
         credentials = self.issuer.assume(session_name(requester, request_id), session_policy(action, resources))
-        log.info("sts session", extra={"request_id": request_id, "session": credentials.session_name,
-                                       "access_key_id": credentials.access_key_id})
+        # The session name says who and which request; no part of the credentials is logged.
+        log.info("sts session", extra={"request_id": request_id, "session": credentials.session_name})
         gateway = SdkGateway(self.settings, sleep=self._sleep, credentials=credentials)
         with self._lock:
             self._cache = {k: g for k, g in self._cache.items()
