@@ -181,17 +181,25 @@ class Story:
     def succeeded(final: dict[str, Any] | None) -> bool:
         return final is not None and final["metadata"]["event_payload"]["state"] == "succeeded"
 
+    def clone_form(self, user: str, reason: str, **ticked: list[str]) -> Any:
+        """Open the production clone's modal, pick its newest backup set, submit with ``ticked`` boxes;
+        the response, or None (said) when the form came back with errors."""
+        view = self.driver.open_modal(user, f"clone {SOURCE}", channel=OPS_CHANNEL)
+        backup = (self.driver.suggest(user, view["id"], "BackupId", "").options or [{}])[0]
+        response = self.driver.submit_view(user, view["id"], {
+            "DBInstanceId": SOURCE, "BackupId": backup.get("value"), "PayType": "Postpaid", "reason": reason,
+            **ticked}, validate=False)
+        if response.errors:
+            self.say("rdsbot (modal)", f"field errors: {response.errors}")
+            return None
+        return response
+
     # ----------------------------------------------------------- chapters
     def dryrun(self) -> bool:
         """Alice asks what a production clone would do, without asking for it: nothing is sent or left pending."""
         self.say(NAMES[ALICE], f"/rds clone {SOURCE}, ticks \"Dry run\"")
-        view = self.driver.open_modal(ALICE, f"clone {SOURCE}", channel=OPS_CHANNEL)
-        backup = (self.driver.suggest(ALICE, view["id"], "BackupId", "").options or [{}])[0]
-        response = self.driver.submit_view(ALICE, view["id"], {
-            "DBInstanceId": SOURCE, "BackupId": backup.get("value"), "PayType": "Postpaid",
-            "reason": "INC-4211: verify restore", "dry_run": ["yes"]}, validate=False)
-        if response.errors:
-            self.say("rdsbot (modal)", f"field errors: {response.errors}")
+        response = self.clone_form(ALICE, "INC-4211: verify restore", dry_run=["yes"])
+        if response is None:
             return False
         self.say("rdsbot (modal)", _modal_text(response.json))
         self.stack.drain()
@@ -286,13 +294,7 @@ class Story:
     def breakglass(self) -> bool:
         """Bob (a DBA, on call) clones production in an emergency: no approval, a marked card, a review owed."""
         self.say(NAMES[BOB], f"/rds clone {SOURCE}, ticks \"Break glass\" (the incident cannot wait)")
-        view = self.driver.open_modal(BOB, f"clone {SOURCE}", channel=OPS_CHANNEL)
-        backup = (self.driver.suggest(BOB, view["id"], "BackupId", "").options or [{}])[0]
-        response = self.driver.submit_view(BOB, view["id"], {
-            "DBInstanceId": SOURCE, "BackupId": backup.get("value"), "PayType": "Postpaid",
-            "reason": "INC-4300: payments down, need the data now", "break_glass": ["yes"]}, validate=False)
-        if response.errors:
-            self.say("rdsbot (modal)", f"field errors: {response.errors}")
+        if self.clone_form(BOB, "INC-4300: payments down, need the data now", break_glass=["yes"]) is None:
             return False
         card = self.slack.wait_for_message(APPROVALS_CHANNEL, timeout=10, where=lambda m: "INC-4300" in str(m))
         final = self.follow(APPROVALS_CHANNEL, card["ts"])

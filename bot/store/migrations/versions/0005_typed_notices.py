@@ -18,6 +18,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
+from bot.store.migrations.json_rows import as_object
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
@@ -26,21 +28,11 @@ depends_on = None
 EVENTS = {"opened": "opened", "started": "started", "progress": "progress", "retrying": "retrying"}
 
 
-def _data(raw: object) -> dict:
-    if isinstance(raw, dict):
-        return raw
-    try:
-        value = json.loads(raw) if raw else {}
-    except (TypeError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def upgrade() -> None:
     conn = op.get_bind()
     rows = conn.execute(sa.text("SELECT id, data FROM outbox WHERE kind = 'reply'")).all()
     for row_id, raw in rows:
-        kind = EVENTS.get(str(_data(raw).get("event") or "progress"), "progress")
+        kind = EVENTS.get(str(as_object(raw).get("event") or "progress"), "progress")
         conn.execute(sa.text("UPDATE outbox SET kind = :kind WHERE id = :id"), {"kind": kind, "id": row_id})
 
 
@@ -49,6 +41,6 @@ def downgrade() -> None:
     rows = conn.execute(sa.text(
         "SELECT id, kind, data FROM outbox WHERE kind IN ('opened', 'started', 'progress', 'retrying')")).all()
     for row_id, kind, raw in rows:
-        data = {**_data(raw), "event": kind}
+        data = {**as_object(raw), "event": kind}
         conn.execute(sa.text("UPDATE outbox SET kind = 'reply', data = :data WHERE id = :id"),
                      {"data": json.dumps(data), "id": row_id})

@@ -20,20 +20,12 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
+from bot.store.migrations.json_rows import as_object
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
-
-
-def _data(raw: object) -> dict:
-    if isinstance(raw, dict):
-        return raw
-    try:
-        value = json.loads(raw) if raw else {}
-    except (TypeError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def upgrade() -> None:
@@ -44,7 +36,7 @@ def upgrade() -> None:
     rows = conn.execute(sa.text("SELECT id, instance_id, region_id, resource, tags FROM requests")).all()
     for row_id, instance_id, region_id, resource, tags in rows:
         one = [{"role": "instance", "instance_id": instance_id, "region_id": region_id, "arn": resource,
-                "tags": _data(tags)}]
+                "tags": as_object(tags)}]
         conn.execute(sa.text("UPDATE requests SET resources = :r, form = :f WHERE id = :id"),
                      {"r": json.dumps(one), "f": "{}", "id": row_id})
     with op.batch_alter_table("requests") as batch:
