@@ -51,8 +51,9 @@ def gather(deps: Deps, found: Assessment) -> dict[str, Any]:
         facts["restore_time"] = _guarded(lambda: _window(deps, source, str(params["RestoreTime"])))
     if params.get("TargetDBInstanceId"):
         target = str(params["TargetDBInstanceId"])
+        # The list validation just read (cached): what the requester was checked against, at no extra call.
         facts["target_databases"] = _guarded(lambda: {"instance_id": target, "names": sorted(
-            d.name for d in deps.directory.databases(target, fresh=True))})
+            d.name for d in deps.directory.databases(target))})
     if PRICE_READ in found.op.meta.reads and found.plan.instance is not None:
         facts["price"] = _price(deps, found)
     return facts
