@@ -18,8 +18,9 @@ from bot import crashpoints, metrics
 from bot.config import Settings
 from bot.policy import PolicyStore
 from bot.policy.arn import concrete_accounts
-from bot.rds.directory import RdsDirectory
-from bot.rds.gateway import RdsGateway, SdkGateway
+from bot.rds.estate import Estate
+from bot.rds.gateway import RdsGateway
+from bot.rds.pool import Gateways
 from bot.redact import register_secrets
 from bot.scheduler.jobs import Job, Jobs
 from bot.scheduler.leader import Leadership, leadership_for
@@ -28,6 +29,7 @@ from bot.store.db import Database
 from bot.store.deliveries import DeliveryLog
 from bot.workflow import break_glass, decisions, progress, recovery, routing
 from bot.workflow.access import record_reload
+from bot.workflow.accounts import AccountsStore
 from bot.workflow.approvals import ApprovalRulesStore
 from bot.workflow.freezes import FreezeStore
 from bot.workflow.audit_seal import AuditSeal
@@ -54,7 +56,7 @@ class Runtime:
     db: Database
     policy: PolicyStore
     gateway: RdsGateway
-    directory: RdsDirectory
+    directory: Estate
     deps: Deps
     requests: Requests
     outbox: OutboxDispatcher
@@ -150,6 +152,7 @@ class Runtime:
         self.outbox.stop()
         self.leader.release()
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.directory.close()
         self.db.dispose()
 
 
@@ -192,21 +195,28 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
         policy = PolicyStore(settings.policy_dir)
         rules = ApprovalRulesStore(settings.policy_dir)
         freezes = FreezeStore(settings.policy_dir)
+        accounts = AccountsStore(settings.policy_dir, settings)
     except Exception as error:  # noqa: BLE001 - any policy problem stops start-up with its message
         raise StartupError(f"cannot load the policy from {settings.policy_dir}: {error}") from error
-    _check_account(settings, policy)
+    if not accounts.current().named:
+        _check_account(settings, policy)  # with accounts.toml, every ARN carries its account's own ID
     db = prepare_database(settings)
 
     from bot.slack.bolt_app import DeliveryGuard, build_bolt_app
     from bot.slack.client import build_client
     from bot.slack.groups import SlackGroups
     from bot.slack.listeners import Listeners
+    from bot.slack.people import People
     from bot.slack.sender import SlackSender
     from bot.slack.server import WebApp
 
-    gateway = gateway or SdkGateway(settings)
-    directory = RdsDirectory(gateway)
+    # One gateway per (account, region), built when first used; the estate routes each read to its place.
+    gateways = Gateways(settings, accounts.current, fixed=gateway)
+    directory = Estate(gateways)
+    gateway = gateways.at(gateways.default_place())
     client = build_client(settings)
+    # One cache of users.info for every Slack-side reader of a person's zone and language.
+    people = People(client)
     # Bolt's lazy listeners and the workflow's follow-ups share one counted pool (see Runtime.drain).
     executor = Background(max_workers=32, thread_name_prefix="rdsbot")
     wakeup = Wakeup()
@@ -220,10 +230,14 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
                                             previous=e.previous_version, error=e.error))
     freezes.subscribe(lambda e: record_reload(deps, "freezes", ok=e.ok, version=e.version,
                                               previous=e.previous_version, error=e.error))
+    accounts.subscribe(lambda e: record_reload(deps, "accounts", ok=e.ok, version=e.version,
+                                               previous=e.previous_version, error=e.error))
     requests = Requests(db)
     sender = SlackSender(build_client(settings, outbox=True), approval_channel=settings.approval_channel,
                          requests=requests, retry_in_s=retry_delay_s(deps),
-                         routing=lambda request, votes: routing.approvers_for(deps, request, voted=votes))
+                         routing=lambda request, votes: routing.approvers_for(deps, request, voted=votes),
+                         people=people, default_locale=settings.default_locale,
+                         channel_locale=settings.channel_locale)
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     outbox = OutboxDispatcher(db, sender, worker_id=worker_id, lease_s=settings.outbox_lease_s, wakeup=wakeup)
     leader = leadership_for(db)
@@ -239,6 +253,7 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
         Job("policy_reload", policy.reload_if_changed, 2.0, leader_only=False),
         Job("approval_rules_reload", rules.reload_if_changed, 2.0, leader_only=False),
         Job("freezes_reload", freezes.reload_if_changed, 2.0, leader_only=False),
+        Job("accounts_reload", accounts.reload_if_changed, 2.0, leader_only=False),
         Job("reminders", reminders.fire_due, 1.0),
         Job("break_glass_reviews", lambda: break_glass.remind_overdue(deps), min(60.0, settings.breakglass_review_s)),
         Job("prune_deliveries", deliveries.prune, 600.0),
@@ -251,9 +266,9 @@ def build_runtime(settings: Settings, *, gateway: RdsGateway | None = None) -> R
         seal = AuditSeal(db, settings.audit_seal_channel, anchors=reader.anchors, kick=wakeup.ring)
         job_list.append(Job("audit_seal", seal.run, settings.audit_seal_every_s))
     jobs = Jobs(leader=leader, jobs=job_list)
-    listeners = Listeners(deps=deps, executor=executor, reminders=reminders)
+    listeners = Listeners(deps=deps, executor=executor, reminders=reminders, people=people)
     bolt = build_bolt_app(settings, client, listeners, executor=executor,
-                          guard=DeliveryGuard(seen=deliveries.first_time))
+                          guard=DeliveryGuard(seen=deliveries.first_time), people=people)
     runtime = Runtime(settings=settings, db=db, policy=policy, gateway=gateway, directory=directory, deps=deps,
                       requests=requests, outbox=outbox, jobs=jobs, leader=leader, web=None, executor=executor,
                       bolt=bolt)

@@ -13,7 +13,11 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.i18n import SETTING_VALUES
+
 SLACK_API_URL = "https://slack.com/api/"
+#: An Alibaba Cloud region ID: cn-hangzhou, ap-southeast-1, cn-shanghai-finance-1.
+REGION_ID = re.compile(r"[a-z]{2}(-[a-z0-9]+){1,4}")
 
 
 class Settings(BaseSettings):
@@ -40,6 +44,8 @@ class Settings(BaseSettings):
     )
     region_id: str = Field(default="cn-hangzhou", validation_alias="RDSBOT_REGION_ID")
     account_id: str = Field(default="*", validation_alias="RDSBOT_ACCOUNT_ID")
+    # The regions the pickers search (comma list); unset: RDSBOT_REGION_ID alone. Read through ``regions``.
+    regions_text: str | None = Field(default=None, validation_alias="RDSBOT_REGIONS")
     rds_endpoint: str | None = Field(default=None, validation_alias="RDSBOT_RDS_ENDPOINT")
     rds_protocol: str = Field(default="https", validation_alias="RDSBOT_RDS_PROTOCOL")
     rds_timeout_s: float = Field(default=10.0, gt=0, validation_alias="RDSBOT_RDS_TIMEOUT_S")
@@ -80,6 +86,10 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=0, le=65535, validation_alias="RDSBOT_METRICS_PORT")
     # How long a Slack user group's membership may be trusted before it is read again.
     usergroup_ttl_s: float = Field(default=300.0, gt=0, validation_alias="RDSBOT_USERGROUP_TTL_S")
+    # Languages (`en`, `ja`, `zh-CN`): for a person whose Slack locale is unknown or unsupported,
+    # and for what everyone in a channel reads (approval cards, their threads, reminders).
+    default_locale: str = Field(default="en", validation_alias="RDSBOT_DEFAULT_LOCALE")
+    channel_locale: str = Field(default="en", validation_alias="RDSBOT_CHANNEL_LOCALE")
     log_level: str = Field(default="INFO", validation_alias="RDSBOT_LOG_LEVEL")
     log_format: str = Field(default="json", validation_alias="RDSBOT_LOG_FORMAT")
 
@@ -87,6 +97,31 @@ class Settings(BaseSettings):
     @classmethod
     def _notify(cls, value: object) -> object:
         return (value.strip().lower() or None) if isinstance(value, str) else value
+
+    @field_validator("default_locale", "channel_locale", mode="before")
+    @classmethod
+    def _locale(cls, value: object) -> object:
+        """Kept as the catalogue's name (``zh_CN``); the variables take ``en``, ``ja`` or ``zh-CN``."""
+        text = value.strip() if isinstance(value, str) else value
+        if text in ("", None):
+            return "en"
+        if text not in SETTING_VALUES:
+            raise ValueError("RDSBOT_DEFAULT_LOCALE and RDSBOT_CHANNEL_LOCALE must be en, ja or zh-CN")
+        return SETTING_VALUES[str(text)]
+
+    @field_validator("regions_text")
+    @classmethod
+    def _regions(cls, value: str | None) -> str | None:
+        names = [part.strip() for part in (value or "").split(",") if part.strip()]
+        bad = [name for name in names if not REGION_ID.fullmatch(name)]
+        if bad:
+            raise ValueError(f"RDSBOT_REGIONS: {', '.join(bad)} is not a region ID (like cn-hangzhou, ap-southeast-1)")
+        return ",".join(dict.fromkeys(names)) or None
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        """The regions the pickers search, in the order given (default: RDSBOT_REGION_ID alone)."""
+        return tuple(self.regions_text.split(",")) if self.regions_text else (self.region_id,)
 
     @field_validator("rds_protocol", "sts_protocol")
     @classmethod

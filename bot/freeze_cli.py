@@ -5,7 +5,7 @@ The policy package's own ``check`` and ``lint`` (:mod:`bot.policy.cli`) know onl
 are about *when* a request may be sent, and the policy package must never import
 the workflow), so these wrappers, mounted by :mod:`bot.cli` in their place, add
 them: ``check --at TIME`` answers ``deny`` when a window covers the action on the
-instance at that moment, and ``lint`` also parses ``freeze.toml``.
+instance at that moment, and ``lint`` also parses ``freeze.toml`` and ``accounts.toml``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from bot.policy import tools
 from bot.policy.actions import KNOWN_ACTIONS
 from bot.policy.cli import Groups, NoTags, PolicyDir, Tags, _finish, _tags
 from bot.policy.matching import compile_wildcard
+from bot.rds.places import Accounts
 from bot.workflow.freezes import FILE, FreezeError, Freezes
 
 At = Annotated[str | None, typer.Option(
@@ -70,9 +71,15 @@ def check(
 
 
 def lint(policy_dir: PolicyDir = Path("policies")) -> None:
-    """Report unknown actions, bad ARNs, shadowed allows and idle roles, and check freeze.toml (exit 1 on errors)."""
-    result = tools.lint(policy_dir, account_id=os.environ.get("RDSBOT_ACCOUNT_ID", "*"))
-    lines, code = [result.output], result.exit_code
+    """Report unknown actions, bad ARNs, shadowed allows and idle roles, and check freeze.toml and
+    accounts.toml (exit 1 on errors)."""
+    account_lines, accounts = _accounts(policy_dir)
+    # With accounts.toml every ARN carries an account ID, so lines naming accounts do match.
+    account_id = accounts.default.account_id if accounts is not None else os.environ.get("RDSBOT_ACCOUNT_ID", "*")
+    result = tools.lint(policy_dir, account_id=account_id)
+    lines, code = [result.output, *account_lines], result.exit_code
+    if account_lines and account_lines[0].startswith("error:"):
+        code = 1
     try:
         freezes = Freezes.from_dir(policy_dir)
     except FreezeError as error:
@@ -86,3 +93,19 @@ def lint(policy_dir: PolicyDir = Path("policies")) -> None:
         if (Path(policy_dir) / FILE).exists():
             lines.append(f"{FILE}: {len(freezes.windows)} window(s), version {freezes.version}")
     _finish(tools.ToolResult("\n".join(line for line in lines if line), code))
+
+
+def _accounts(policy_dir: Path) -> tuple[list[str], Accounts | None]:
+    """accounts.toml checked: its lines for the report, and the accounts when it exists and parses."""
+    from bot.config import load_settings
+    from bot.workflow.accounts import FILE as ACCOUNTS_FILE
+    from bot.workflow.accounts import AccountsError, load
+
+    if not (Path(policy_dir) / ACCOUNTS_FILE).exists():
+        return [], None
+    try:
+        accounts = load(Path(policy_dir), load_settings())
+    except AccountsError as error:
+        return [f"error: {error}"], None
+    return [f"{ACCOUNTS_FILE}: {len(accounts.entries)} account(s) ({', '.join(a.alias for a in accounts.entries)}), "
+            f"version {accounts.version}"], accounts

@@ -46,9 +46,10 @@ def run_plan(settings: Settings, db: Database, op_name: str, params: Mapping[str
     """One audited dry run per person; the worst exit code of them."""
     from bot.operations.base import FieldErrors
     from bot.policy import PolicyStore
-    from bot.rds.directory import RdsDirectory
     from bot.rds.errors import RdsError
-    from bot.rds.gateway import SdkGateway
+    from bot.rds.estate import Estate
+    from bot.rds.pool import Gateways
+    from bot.workflow.accounts import AccountsStore
     from bot.workflow import dry_run, intake
     from bot.workflow.approvals import ApprovalRulesStore
     from bot.workflow.deps import Deps
@@ -58,15 +59,16 @@ def run_plan(settings: Settings, db: Database, op_name: str, params: Mapping[str
         form = as_form(op_name, params)
         policy, rules = PolicyStore(settings.policy_dir), ApprovalRulesStore(settings.policy_dir)
         freezes = FreezeStore(settings.policy_dir)  # a plan inside a change freeze says so (exit 1)
+        accounts = AccountsStore(settings.policy_dir, settings)  # ARNs carry each account's ID
     except Exception as error:  # noqa: BLE001 - a bad operation, parameter or policy file: say which
         echo(f"error: {error}")
         return EXIT_BAD_INPUT
     if not users:
         echo("error: give --user U… (the person whose request this would be)")
         return EXIT_BAD_INPUT
-    gateway = SdkGateway(settings)
-    deps = Deps(settings=settings, db=db, policy=policy, gateway=gateway, directory=RdsDirectory(gateway),
-                rules=rules, freezes=freezes)
+    gateways = Gateways(settings, accounts.current)
+    deps = Deps(settings=settings, db=db, policy=policy, gateway=gateways.at(gateways.default_place()),
+                directory=Estate(gateways), rules=rules, freezes=freezes)
     worst = EXIT_OK
     for user in users:
         try:

@@ -25,12 +25,14 @@ from bot.policy.explain import trace
 
 @dataclass(frozen=True)
 class Named:
-    """One instance a request names: its role, ID, region and tags (None: unknown)."""
+    """One instance a request names: its role, ID, region and tags (None: unknown), and the ID of the
+    account it was found in (with accounts.toml; None: RDSBOT_ACCOUNT_ID)."""
 
     role: str
     instance_id: str
     region: str
     tags: dict[str, str] | None
+    account_id: str | None = None
 
 
 def named_instances(op_name: str, params: Mapping[str, str], *, default_region: str) -> list[Named]:
@@ -52,21 +54,26 @@ def named_instances(op_name: str, params: Mapping[str, str], *, default_region: 
     return found
 
 
-def looked_up(instances: Sequence[Named]) -> list[Named]:
-    """Region and tags of each instance as RDS reports them (the bot's own credentials, from the environment)."""
+def looked_up(instances: Sequence[Named], policy_dir: Path | None = None) -> list[Named]:
+    """Region, tags and account of each instance as RDS reports them (the bot's own credentials, from the
+    environment; every account of ``policy_dir``'s accounts.toml, like the bot)."""
     from bot.config import load_settings
-    from bot.rds.directory import RdsDirectory
     from bot.rds.errors import RdsError
-    from bot.rds.gateway import SdkGateway
+    from bot.rds.estate import Estate
+    from bot.rds.pool import Gateways
+    from bot.workflow.accounts import load
 
-    directory = RdsDirectory(SdkGateway(load_settings()))
+    settings = load_settings()
+    accounts = load(policy_dir or settings.policy_dir, settings)  # a broken file: ValueError, said as is
+    directory = Estate(Gateways(settings, lambda: accounts))
     found = []
     for named in instances:
         try:
             info = directory.instance(named.instance_id, region=named.region, fresh=True)
         except RdsError as error:
             raise ValueError(f"{named.instance_id}: {error.plain()}") from None
-        found.append(Named(named.role, info.id, info.region_id or named.region, info.tags))
+        found.append(Named(named.role, info.id, info.region_id or named.region, info.tags,
+                           accounts.account_id(info.account) if accounts.named else None))
     return found
 
 
@@ -100,7 +107,7 @@ def explain_request(policy_dir: Path, user: str, op_name: str, instances: Sequen
     out, allowed = [f"{op_name}: {op.ram_action} for {user} on {len(instances)} instance(s)"], True
     needed = []
     for named in instances:
-        arn = instance_arn(named.region, account, named.instance_id)
+        arn = instance_arn(named.region, named.account_id or account, named.instance_id)
         tags = "unknown" if named.tags is None else (", ".join(f"{k}={v}" for k, v in sorted(named.tags.items()))
                                                      or "none")
         out.append(f"\n== {named.role}: {arn} (tags: {tags})")
@@ -161,7 +168,7 @@ def explain(
             if offline:
                 instances = with_given_tags(instances, tag or [], no_tags)
             else:
-                instances = looked_up(instances)
+                instances = looked_up(instances, policy_dir)
         except ValueError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(tools.EXIT_ERROR) from None

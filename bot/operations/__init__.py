@@ -7,6 +7,7 @@ Must never import: ``bot.workflow``, ``bot.slack``, ``bot.store``.
 
 from __future__ import annotations
 
+from bot.i18n import Translated, _
 from bot.operations.backup import Backup
 from bot.operations.backups import CrossRegionListing
 from bot.operations.base import FormSpec, Operation
@@ -21,6 +22,17 @@ FORMS: dict[str, FormSpec] = {**REGISTRY, LISTING.name: LISTING}
 
 # Every operation's pickers and policy checks read these.
 COMMON_READS = ("rds:DescribeDBInstances", "rds:DescribeDBInstanceAttribute", "rds:ListTagResources")
+
+
+# What an operation is called inside a sentence ("A {operation} of X is already under way"), as a noun
+# in the reader's language; the internal name is for commands and storage only.
+_NOUNS = Translated({"clone": _("clone"), "copy": _("database copy"), "restore": _("restore"), "backup": _("backup"),
+                     "backups": _("backup listing")})
+
+
+def noun(name: str) -> str:
+    """The operation ``name`` as a noun for sentences, in the reader's language (the name itself if unknown)."""
+    return _NOUNS[name] if name in _NOUNS else name
 
 
 def get(name: str) -> Operation | None:

@@ -12,7 +12,7 @@ have started instead of calling again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from bot.i18n import _
@@ -21,7 +21,7 @@ from bot.operations.checks import engine_name, require_instance
 from bot.operations.rules import Checker, check_names, check_reason
 from bot.rds.directory import InstanceInfo, RdsDirectory
 from bot.rds.errors import RdsError
-from bot.timeutil import human_bytes
+from bot.timeutil import human_bytes, human_duration
 
 METHODS = (("Physical", _("Physical")), ("Logical", _("Logical (MySQL on local SSD)")), ("Snapshot", _("Snapshot")))
 TYPES = (("Auto", _("Auto (full or incremental)")), ("FullBackup", _("Full")))
@@ -147,12 +147,16 @@ class Backup(Operation):
                    "A backup of {instance} is already running (job {job}: {status}{percent}); wait for it to finish.",
                    instance=instance_id, job=job.job_id, status=job.status, percent=pct)
             return
-        today = ctx.now.date()
-        made = sum(1 for b in backups if b.start is not None and b.start.date() == today)
+        # The seed's "a day" names no zone: the API's times are UTC, so the day counted is the UTC calendar day
+        # (which for Asia/Shanghai runs from 08:00 to 08:00): say which, and when it turns.
+        today = ctx.now.astimezone(UTC).date()
+        made = sum(1 for b in backups if b.start is not None and b.start.astimezone(UTC).date() == today)
         if made >= MAX_SETS_PER_DAY:
+            turns = datetime.combine(today + timedelta(days=1), time(0), tzinfo=UTC)
             c.fail("DBInstanceId", "daily_backup_limit",
-                   "{instance} already has {count} backups today (UTC); RDS allows {most}.", instance=instance_id,
-                   count=made, most=MAX_SETS_PER_DAY)
+                   "{instance} already has {count} backup sets on {day}, counted as a UTC day (00:00-24:00 UTC); "
+                   "RDS allows {most} a day. The count starts again at 00:00 UTC, in {wait}.", instance=instance_id,
+                   count=made, day=today.isoformat(), most=MAX_SETS_PER_DAY, wait=human_duration(turns - ctx.now))
 
     def find_started(self, directory: RdsDirectory, request_id: str, params: Mapping[str, Any],
                      since: datetime) -> dict[str, Any] | None:

@@ -18,12 +18,13 @@ from bot.i18n import _
 from bot.operations.base import Context, FieldError, FieldErrors, FieldKind, FieldSpec, Form, FormSpec, Meta, instance_field
 from bot.operations.checks import engine_name, require_instance
 from bot.operations.rules import Checker
+from bot.rds.backup_search import CROSS_REGION_WINDOW
 from bot.rds.directory import InstanceInfo
 from bot.timeutil import to_api
 
 PAGE_SIZES = (("30", _("30 a page")), ("50", _("50 a page")), ("100", _("100 a page")))
 DEFAULT_DAYS = 7
-MAX_DAYS = 730
+MAX_DAYS = CROSS_REGION_WINDOW.days  # one listing's window; the pickers and validation search the same
 
 
 class ListingQuery(BaseModel):
@@ -85,9 +86,8 @@ class CrossRegionListing(FormSpec):
                 ram_action="rds:DescribeCrossRegionBackups")
     fields = (
         instance_field(),
-        FieldSpec("StartTime", _("From (UTC)"), FieldKind.TIME, placeholder="2026-11-22T00:00:00Z",
-                  hint=_("Default: 7 days ago.")),
-        FieldSpec("EndTime", _("To (UTC)"), FieldKind.TIME, placeholder="2026-11-29T00:00:00Z", hint=_("Default: now.")),
+        FieldSpec("StartTime", _("From"), FieldKind.TIME, hint=_("In your time zone. Default: 7 days ago.")),
+        FieldSpec("EndTime", _("To"), FieldKind.TIME, hint=_("In your time zone. Default: now.")),
         FieldSpec("CrossBackupRegion", _("Stored in region"), placeholder="cn-shanghai", hint=_("Default: every region.")),
         FieldSpec("PageSize", _("Page size"), FieldKind.SELECT, options=PAGE_SIZES),
     )

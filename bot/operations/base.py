@@ -16,7 +16,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from bot.i18n import _
+from bot.i18n import Translated, _, tr
 from bot.rds.directory import InstanceInfo, RdsDirectory
 from bot.rds.errors import RdsError
 from bot.rds.gateway import RdsGateway
@@ -32,6 +32,7 @@ class FieldKind(StrEnum):
     LONG_TEXT = "long_text"
     NUMBER = "number"
     SELECT = "select"
+    CHECKBOX = "checkbox"  # one box per option; ticked, its value is what the API gets; unticked, nothing is sent
     INSTANCE = "instance"  # external select fed by DescribeDBInstances
     BACKUP = "backup"  # external select fed by DescribeBackups of the chosen instance
     CROSS_BACKUP = "cross_backup"  # external select fed by DescribeCrossRegionBackups
@@ -109,6 +110,15 @@ class FieldErrors(Exception):
         super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
 
 
+# A Touched role as a word, in the reader's language.
+ROLE_NAMES = Translated({"source": _("source"), "target": _("target"), "instance": _("instance")})
+
+
+def role_name(role: str) -> str:
+    """``source``/``target``/``instance`` in the reader's language (an unknown role as it is)."""
+    return ROLE_NAMES[role] if role in ROLE_NAMES else role
+
+
 @dataclass(frozen=True)
 class Touched:
     """One instance a request acts on, and its role in it: ``source``, ``target`` or ``instance``.
@@ -163,8 +173,9 @@ class Context:
 
     directory: RdsDirectory
     now: datetime
-    region_id: str
+    region_id: str  # the default region (RDSBOT_REGION_ID); an instance's own is on its InstanceInfo
     user: str = ""
+    where: str = ""  # where an instance is looked for, as a not-found error says it (default: region_id)
 
 
 @dataclass(frozen=True)
@@ -200,11 +211,13 @@ class FormSpec(ABC):
     meta: ClassVar[Meta]
     fields: ClassVar[tuple[FieldSpec, ...]]
 
+    # Wrapped at import, so English ids: read in the reader's language (bot.i18n.tr).
     name = property(lambda self: self.meta.name)
-    title = property(lambda self: self.meta.title)
+    title = property(lambda self: tr(self.meta.title))
     ram_action = property(lambda self: self.meta.ram_action)
     approval = property(lambda self: self.meta.approval)
-    verb = property(lambda self: self.meta.verb or self.meta.name)
+    verb = property(lambda self: tr(self.meta.verb or self.meta.name))
+    optional_note = property(lambda self: tr(self.meta.optional_note))
 
     @property
     def needs_approval(self) -> bool:
@@ -228,7 +241,7 @@ class Operation(FormSpec):
     takes_client_token = property(lambda self: self.meta.client_token)
     reads = property(lambda self: self.meta.reads)
     progress_in_place = property(lambda self: self.meta.progress_in_place)
-    progress_of = property(lambda self: self.meta.progress_of)
+    progress_of = property(lambda self: tr(self.meta.progress_of))
     exclusive = property(lambda self: self.meta.exclusive)
 
     @abstractmethod
@@ -270,15 +283,15 @@ class Operation(FormSpec):
         """The final reply's main sentence: what the job made or changed."""
 
     def summary(self, params: Mapping[str, Any]) -> list[tuple[str, str]]:
-        """(label, value) rows of every parameter given, in field order."""
+        """(label, value) rows of every parameter given, in field order, in the reader's language."""
         rows = []
         for spec in self.fields:
             value = params.get(spec.name)
             if value in (None, "", []):
                 continue
             labels = dict(spec.options)
-            shown = labels.get(str(value), str(value)) if spec.options else str(value)
-            rows.append((spec.label, shown))
+            shown = tr(labels[str(value)]) if str(value) in labels else str(value)
+            rows.append((tr(spec.label), shown))
         return rows
 
 
@@ -297,4 +310,4 @@ def lookup_instance(ctx: Context, instance_id: str, field_name: str = "DBInstanc
     try:
         return ctx.directory.instance(instance_id)
     except RdsError as error:
-        raise FieldErrors({field_name: instance_unusable(error, instance_id, ctx.region_id)}) from None
+        raise FieldErrors({field_name: instance_unusable(error, instance_id, ctx.where or ctx.region_id)}) from None

@@ -2,7 +2,9 @@
 
 Rules from the seed page (seeds/CloneDBInstance.ja.txt) and RDS_API.md; each is
 shown on the modal field it concerns. Defaults are the source's values, so the
-optional fields are only sent when the user changed them.
+optional fields are only sent when the user changed them. The further options
+(AutoPay, DeletionProtection, a partial clone, ZoneIdSlave2, BackupType,
+DedicatedHostGroupId) are in :mod:`bot.operations.clone_options`.
 """
 
 from __future__ import annotations
@@ -12,10 +14,24 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.i18n import _
+from bot.operations import table_meta
 from bot.operations.base import Context, FieldError, FieldKind, FieldSpec, Form, Meta, Operation, Plan, Progress, Touched, instance_field, lookup_instance, reason_field
 from bot.operations.checks import check_backup, check_window
+from bot.operations.clone_options import (
+    AUTO_PAY_FIELD,
+    DELETION_PROTECTION_FIELD,
+    HOST_GROUP_FIELD,
+    PARTIAL_FIELDS,
+    ZONE_SLAVE2_FIELD,
+    Options,
+    check_against_backup,
+    check_options,
+)
+from bot.operations.clone_options import bad_zone as _bad_zone
 from bot.operations.rules import VPC_ID, VSWITCH_ID, ZONE_ID, Checker, api_time, check_description, check_ip, check_names, check_reason, one_of
 from bot.rds.directory import InstanceInfo, RdsDirectory
+from bot.rds.errors import RdsError
+from bot.timeutil import slack_date_of
 
 PAY_TYPES = (("Postpaid", _("Pay-as-you-go (Postpaid)")), ("Prepaid", _("Subscription (Prepaid)")), ("Serverless", _("Serverless")))
 PERIODS = (("Month", _("Month")), ("Year", _("Year")))
@@ -61,7 +77,8 @@ _SYSTEM_TAG_PREFIXES = ("aliyun", "acs:")  # tags RDS sets itself; refused as Ta
 class Clone(Operation):
     """Clone: new instance from a backup set or a point in time (approval always)."""
 
-    meta = Meta.api("clone", "CloneDBInstance", title=_("Clone an RDS instance"), approval="always", client_token=True,
+    meta = Meta.api("clone", "CloneDBInstance", title=_("Clone an RDS instance"), verb=_("clone"), approval="always",
+                    client_token=True,
                     reads=("rds:DescribeBackups", "rds:DescribeBackupPolicy", "rds:DescribePrice"),
                     optional_note=_("Leave empty to keep the source's value."),
                     instances=(("source", "DBInstanceId", None),))
@@ -69,12 +86,13 @@ class Clone(Operation):
         instance_field(_("Source instance"), _("The instance whose data is cloned. Type to search.")),
         FieldSpec("BackupId", _("Backup set"), FieldKind.BACKUP,
                   hint=_("Restore from this backup set, or leave empty and give a point in time below.")),
-        FieldSpec("RestoreTime", _("Point in time (UTC)"), FieldKind.TIME, placeholder="2026-11-28T16:00:00Z",
-                  hint=_("yyyy-MM-ddTHH:mm:ssZ, inside the backup retention window. Not together with a backup set.")),
+        FieldSpec("RestoreTime", _("Point in time"), FieldKind.TIME,
+                  hint=_("In your time zone; inside the backup retention window. Not together with a backup set.")),
         FieldSpec("PayType", _("Billing"), FieldKind.SELECT, required=True, options=PAY_TYPES),
         FieldSpec("Period", _("Subscription unit"), FieldKind.SELECT, options=PERIODS, hint=_("Prepaid only.")),
         FieldSpec("UsedTime", _("Subscription length"), FieldKind.NUMBER,
                   hint=_("Prepaid only: 1-3 years or 1-9 months.")),
+        AUTO_PAY_FIELD,
         reason_field(required=True),
         FieldSpec("DBInstanceClass", _("Instance class"), section="optional", placeholder=_("e.g. mysql.n2.medium.2c"),
                   hint=_("Default: the source's class.")),
@@ -87,16 +105,20 @@ class Clone(Operation):
         FieldSpec("ZoneId", _("Zone"), section="optional", placeholder="cn-hangzhou-h", hint=_("Default: the source's.")),
         FieldSpec("ZoneIdSlave1", _("Secondary zone"), section="optional", placeholder="cn-hangzhou-i",
                   hint=_("Different from the zone = multi-zone. Needs two vSwitches.")),
+        ZONE_SLAVE2_FIELD,
         FieldSpec("InstanceNetworkType", _("Network type"), FieldKind.SELECT, options=NETWORK_TYPES, section="optional",
                   hint=_("Default: the source's.")),
         FieldSpec("VPCId", _("VPC"), section="optional", placeholder="vpc-...", hint=_("A VPC in the instance's region.")),
         FieldSpec("VSwitchId", _("vSwitch"), section="optional", placeholder="vsw-...",
                   hint=_("In the zone above; required with network type VPC; two, comma-separated, with a secondary zone.")),
         FieldSpec("PrivateIpAddress", _("Private IP"), section="optional", hint=_("Inside the vSwitch's CIDR block.")),
+        HOST_GROUP_FIELD,
         FieldSpec("DBInstanceDescription", _("Name of the new instance"), section="optional", max_length=255,
                   hint=_("2-255 characters; starts with a letter; letters, digits, _ and -.")),
+        DELETION_PROTECTION_FIELD,
         FieldSpec("DbNames", _("Databases to clone"), section="optional", placeholder="db1,db2",
                   hint=_("Comma-separated. Default: all databases in the backup.")),
+        *PARTIAL_FIELDS,
     )
 
     def validate(self, form: Form, ctx: Context) -> Plan:
@@ -137,6 +159,7 @@ class Clone(Operation):
         ip = check_ip(c, "PrivateIpAddress")
         description = check_description(c, "DBInstanceDescription")
         db_names = check_names(c, "DbNames")
+        further = check_options(c, pay_type=pay_type, db_names_given=c.raw("DbNames") is not None)
         # Cross-field rules look at what was typed, so one malformed field
         # never earns its correct neighbour a second, wrong error.
         given = {name: c.raw(name) is not None for name in ("VPCId", "VSwitchId", "PrivateIpAddress")}
@@ -161,7 +184,8 @@ class Clone(Operation):
         assert instance_id is not None and pay_type is not None
         source = lookup_instance(ctx, instance_id)
         self._check_source(c, source, ctx, backup_id=backup_id, restore_time=restore_time, pay_type=pay_type,
-                           storage=storage, storage_type=storage_type, category=category, db_names=db_names)
+                           storage=storage, storage_type=storage_type, category=category, db_names=db_names,
+                           further=further)
         tags = _source_tags(c, source)
         c.done()
 
@@ -184,10 +208,14 @@ class Clone(Operation):
             "PrivateIpAddress": ip,
             "DBInstanceDescription": description,
             "DbNames": ",".join(db_names) if db_names else None,
+            **further.params,
             "Tag": tags,  # the source's guard goes with its data; api_params adds the request's own tag
         }
         params = {k: v for k, v in params.items() if v is not None}
-        return Plan(instance_id=instance_id, params=params, instance=source, summary=self.summary(params),
+        summary = self.summary({k: v for k, v in params.items() if k != table_meta.RAW})
+        if further.meta:
+            summary.append((_("Clones only"), table_meta.summary(further.meta)))
+        return Plan(instance_id=instance_id, params=params, instance=source, summary=summary,
                     touches=(Touched("source", source),))
 
     def api_params(self, request_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -228,6 +256,7 @@ class Clone(Operation):
         storage_type: str | None,
         category: str | None,
         db_names: list[str] | None,
+        further: Options,
     ) -> None:
         engine = source.engine.lower()
         effective_type = storage_type or source.storage_type
@@ -257,13 +286,11 @@ class Clone(Operation):
                    "The source uses {disk}; a serverless clone needs cloud_essd or general_essd, so pick one.",
                    disk=effective_type)
         if backup_id is not None:
-            check_backup(c, ctx.directory, source.id, backup_id)
-            if db_names and c.ok("BackupId"):
-                backup = next((b for b in ctx.directory.backups(source.id) if b.id == backup_id), None)
-                missing = [n for n in db_names if backup is not None and backup.databases and n not in backup.databases]
-                if missing:
-                    c.fail("DbNames", "not_in_backup", "Not in backup set {backup}: {names}.", backup=backup_id,
-                           names=", ".join(missing[:5]))
+            backup = check_backup(c, ctx.directory, source.id, backup_id)
+            if backup is not None:
+                check_against_backup(c, backup, db_names=db_names, meta=further.meta,
+                                     meta_field=table_meta.field_of(c.form),
+                                     backup_type=further.params.get("BackupType"))
         if restore_time is not None:
             check_window(c, ctx, source.id, restore_time)
 
@@ -271,7 +298,13 @@ class Clone(Operation):
         self, directory: RdsDirectory, params: Mapping[str, Any], result: Mapping[str, Any], memo: Mapping[str, Any]
     ) -> Progress:
         new_id = str(result.get("DBInstanceId") or "")
-        status = directory.status(new_id)
+        try:
+            status = directory.status(new_id)
+        except RdsError as error:
+            # An order left unpaid (AutoPay=false) may have no instance yet: it waits for the console.
+            if params.get("AutoPay") == "false" and error.code.endswith("NotFound"):
+                return Progress(status=AWAITING_PAYMENT)
+            raise
         if status == "Running":
             return Progress(status=status, done=True, result={"DBInstanceId": new_id})
         if status in _FAILED:
@@ -283,7 +316,7 @@ class Clone(Operation):
         new_id = result.get("DBInstanceId", "?")
         source = params.get("DBInstanceId", "?")
         point = (_("backup set {backup}", backup=params["BackupId"]) if params.get("BackupId")
-                 else _("{time} (UTC)", time=params.get("RestoreTime")))
+                 else slack_date_of(str(params.get("RestoreTime"))) or str(params.get("RestoreTime")))
         return _("New instance *{instance}* is Running: a clone of {source} as of {point}.", instance=new_id,
                  source=source, point=point)
 
@@ -304,10 +337,7 @@ def _source_tags(c: Checker, source: InstanceInfo) -> list[dict[str, str]]:
     return kept
 
 
-def _bad_zone(example: str) -> FieldError:
-    return FieldError.of("bad_zone", "A zone looks like {example}.", example=example)
-
-
 _BACKUP_ID = re.compile(r"^\d{1,20}$")
 _CLASS = re.compile(r"^[a-z0-9]+(\.[a-z0-9]+){1,5}$")
 _FAILED = {"Deleting", "Released", "CreateFailed", "Failed", "Deleted"}
+AWAITING_PAYMENT = "AwaitingPayment"  # a Prepaid clone's order, not paid automatically, waits to be paid

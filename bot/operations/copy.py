@@ -107,7 +107,7 @@ class Copy(Operation):
     """Copy databases between two SQL Server instances (approval always)."""
 
     meta = Meta.api("copy", "CopyDatabaseBetweenInstances", title=_("Copy SQL Server databases"), approval="always",
-                    verb=_("copy databases to"), progress_of="databases", reads=("rds:DescribeDatabases", "rds:DescribeDBInstanceTDE",
+                    verb=_("copy databases to"), progress_of=_("databases"), reads=("rds:DescribeDatabases", "rds:DescribeDBInstanceTDE",
                                                       "rds:DescribeBackups", "rds:DescribeBackupPolicy",
                                                       "rds:DescribeHistoryTasks"),
                     instances=(("source", "DBInstanceId", None), ("target", "TargetDBInstanceId", None)))
@@ -121,8 +121,8 @@ class Copy(Operation):
                   placeholder="erp -> erp_copy", hint=_("Optional: one 'source -> target' per line.")),
         FieldSpec("BackupId", _("Backup set of the source"), FieldKind.BACKUP,
                   hint=_("Copy as of this backup set, or leave empty and give a point in time.")),
-        FieldSpec("RestoreTime", _("Point in time (UTC)"), FieldKind.TIME, placeholder="2026-11-28T16:00:00Z",
-                  hint=_("yyyy-MM-ddTHH:mm:ssZ, inside the retention window. Not together with a backup set.")),
+        FieldSpec("RestoreTime", _("Point in time"), FieldKind.TIME,
+                  hint=_("In your time zone; inside the retention window. Not together with a backup set.")),
         FieldSpec("SyncUserPrivilege", _("Copy users and privileges"), FieldKind.SELECT, options=PRIVILEGES,
                   hint=_("Yes: target users with a source user's name also get its privileges.")),
         reason_field(required=True),
@@ -176,6 +176,9 @@ class Copy(Operation):
             c.fail("TargetDBInstanceId", "other_region",
                    "{target} is in {target_region}, the source in {source_region}; copies stay within one region.",
                    target=target.id, target_region=target.region_id, source_region=source.region_id)
+        elif source.account != target.account:
+            c.fail("TargetDBInstanceId", "other_account",
+                   "{target} is in another account than the source; copies stay within one account.", target=target.id)
         pair = (source.category, target.category)
         if pair in REFUSED_PAIRS:
             c.fail("TargetDBInstanceId", "edition_pair", "RDS cannot copy from a {source} edition to a {target} edition.",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 from bot.i18n import _
@@ -18,9 +17,10 @@ from bot.operations import table_meta
 from bot.operations.base import Context, FieldError, FieldKind, FieldSpec, Form, Meta, Operation, Plan, Progress, Touched, instance_field, reason_field
 from bot.operations.checks import require_instance
 from bot.operations.rules import Checker, api_time, check_reason
-from bot.operations.table_meta import TableMetaError
+from bot.rds.backup_search import cross_region_by_id
 from bot.rds.directory import InstanceInfo, RdsDirectory
 from bot.rds.errors import RdsError
+from bot.timeutil import slack_date_of
 
 RESTORE_TYPES = (("0", _("From a cross-region backup set")), ("1", _("To a point in time")))
 _TYPE_NAMES = dict(RESTORE_TYPES)
@@ -39,18 +39,18 @@ class Restore(Operation):
     fields = (
         instance_field(_("Instance to restore into"), _("An existing instance; restored items are added under their new names.")),
         FieldSpec("RestoreType", _("Restore from"), FieldKind.SELECT, required=True, options=RESTORE_TYPES),
+        # Not an API parameter: whose set BackupId is, so the set can be restored into another instance
+        # (one in a region the set restores to, in the same account).
+        FieldSpec("BackupInstanceId", _("Backup set of"), FieldKind.INSTANCE,
+                  hint=_("For 'From a cross-region backup set': the instance the set was taken of. "
+                         "Empty: the instance restored into.")),
         FieldSpec("BackupId", _("Cross-region backup set"), FieldKind.CROSS_BACKUP,
                   hint=_("For 'From a cross-region backup set'.")),
-        FieldSpec("RestoreTime", _("Point in time (UTC)"), FieldKind.TIME, placeholder="2026-11-28T16:00:00Z",
-                  hint=_("For 'To a point in time': yyyy-MM-ddTHH:mm:ssZ, in the past.")),
+        FieldSpec("RestoreTime", _("Point in time"), FieldKind.TIME,
+                  hint=_("For 'To a point in time': in your time zone, in the past.")),
         FieldSpec("SourceRegion", _("Source region"), placeholder="cn-shanghai", hint=_("For 'To a point in time'.")),
         FieldSpec("SourceDBInstanceName", _("Source instance ID"), placeholder="rm-uf6...", hint=_("For 'To a point in time'.")),
-        FieldSpec("TableMetaLines", _("Databases and tables"), FieldKind.LONG_TEXT,
-                  placeholder="orders -> orders_restored\nerp.invoices -> invoices_old",
-                  hint=_("One per line: db, db -> new_db, or db.table -> new_table.")),
-        FieldSpec("TableMeta", _("Advanced: TableMeta JSON"), FieldKind.LONG_TEXT, max_length=3000,
-                  placeholder='[{"type":"db","name":"orders","newname":"orders_r","tables":[]}]',
-                  hint=_("Instead of the lines above: the API's raw TableMeta.")),
+        *table_meta.fields(),
         reason_field(required=True),
     )
 
@@ -64,6 +64,7 @@ class Restore(Operation):
         restore_time = c.time("RestoreTime", now=ctx.now, what=_("The point in time"))
         region = c.region("SourceRegion", what=_("The source region"))
         source_name = c.instance_id("SourceDBInstanceName", what=_("The source instance"), required=False)
+        backup_of = c.instance_id("BackupInstanceId", what=_("The instance of the backup set"), required=False)
         check_reason(c, required=True)
         if restore_type == "0":
             if backup_id is None and c.ok("BackupId"):
@@ -73,14 +74,16 @@ class Restore(Operation):
                 if value is not None:
                     c.fail(name, "only_for_restore_type", "Only for '{restore_type}'.", restore_type=_TYPE_NAMES["1"])
         elif restore_type == "1":
-            if backup_id is not None:
-                c.fail("BackupId", "only_for_restore_type", "Only for '{restore_type}'.", restore_type=_TYPE_NAMES["0"])
+            for name, value in (("BackupId", backup_id), ("BackupInstanceId", backup_of)):
+                if value is not None:
+                    c.fail(name, "only_for_restore_type", "Only for '{restore_type}'.", restore_type=_TYPE_NAMES["0"])
             for name, value, what in (("RestoreTime", restore_time, _("the point in time")),
                                       ("SourceRegion", region, _("the source region")),
                                       ("SourceDBInstanceName", source_name, _("the source instance"))):
                 if value is None and c.ok(name):
                     c.fail(name, "point_in_time_needs", "A point-in-time restore needs {what}.", what=what)
-        meta = self._table_meta(c)
+        meta = table_meta.read(c, missing=FieldError.of("nothing_to_restore",
+                                                        "Say which databases (or tables) to restore."))
         target = require_instance(c, ctx, target_id)
         # A point-in-time restore reads another instance: it must exist where the user says,
         # and it is a policy resource of the request like the target (a dev target must not
@@ -91,21 +94,25 @@ class Restore(Operation):
         if source is not None and source.region_id and source.region_id != region:
             c.fail("SourceDBInstanceName", "source_in_other_region", "{instance} is in {actual}, not {region}.",
                    instance=source.id, actual=source.region_id, region=region)
+        # A set of another instance: read from it like a source, so also a policy resource of the request.
+        owner = (require_instance(c, ctx, backup_of, field="BackupInstanceId", running=False, primary=False,
+                                  unlocked=False)
+                 if restore_type == "0" and backup_of and backup_of != target_id else None)
         c.done()
         assert target is not None and meta is not None
         if target.read_only_ids:
             c.fail("DBInstanceId", "has_read_only_instances",
                    "{instance} has read-only instances ({read_only}); RDS does not restore databases into it.",
                    instance=target.id, read_only=", ".join(target.read_only_ids[:3]))
-        into_source = source_name == target.id if restore_type == "1" else True
+        into_source = source_name == target.id if restore_type == "1" else owner is None
         if restore_type == "0" and backup_id is not None:
-            self._check_backup_set(c, ctx, target, int(backup_id))
+            self._check_backup_set(c, ctx, owner or target, target, int(backup_id))
         if into_source:
             same = table_meta.renamed_in_place(meta)
             if same:
-                c.fail(self._meta_field(form), "needs_new_names",
+                c.fail(table_meta.field_of(form), "needs_new_names",
                        "Restoring into the source instance needs new names: {names}.", names=", ".join(same[:5]))
-        self._check_names_free(c, ctx.directory, target, meta, self._meta_field(form))
+        self._check_names_free(c, ctx.directory, target, meta, table_meta.field_of(form))
         c.done()
         params: dict[str, Any] = {
             "RegionId": target.region_id or None,  # the destination region (a DR instance lives elsewhere)
@@ -120,44 +127,36 @@ class Restore(Operation):
         params = {k: v for k, v in params.items() if v is not None}
         summary = self.summary({k: v for k, v in params.items() if k != "TableMeta"})
         summary.append((_("Restores"), table_meta.summary(meta)))
-        touches = (Touched("target", target),) + ((Touched("source", source),) if source is not None else ())
+        touches = (Touched("target", target),) + tuple(Touched("source", i) for i in (source, owner) if i is not None)
         return Plan(instance_id=target.id, params=params, instance=target, summary=summary, touches=touches)
 
     @staticmethod
-    def _meta_field(form: Form) -> str:
-        return "TableMeta" if form.get("TableMeta") else "TableMetaLines"
-
-    @staticmethod
-    def _table_meta(c: Checker) -> list[dict[str, Any]] | None:
-        lines = c.text("TableMetaLines", max_len=10_000, what=_("The list"))
-        raw = c.text("TableMeta", max_len=10_000, what=_("TableMeta"))
-        if lines and raw:
-            c.fail("TableMeta", "lines_and_json", "Give the list of databases or the raw TableMeta, not both.")
-            return None
-        if not lines and not raw:
-            if c.ok("TableMetaLines"):
-                c.fail("TableMetaLines", "nothing_to_restore", "Say which databases (or tables) to restore.")
-            return None
+    def _check_backup_set(c: Checker, ctx: Context, owner: InstanceInfo, target: InstanceInfo,
+                          cross_backup_id: int) -> None:
+        """The set is ``owner``'s, usable, and restorable into ``target`` (its region, account and engine)."""
         try:
-            return table_meta.from_json(raw) if raw else table_meta.from_lines(lines or "")
-        except TableMetaError as error:
-            c.add("TableMeta" if raw else "TableMetaLines", error.error)
-            return None
-
-    @staticmethod
-    def _check_backup_set(c: Checker, ctx: Context, target: InstanceInfo, cross_backup_id: int) -> None:
-        try:
-            page = ctx.directory.cross_region_backups(target.id, start=ctx.now - timedelta(days=730), end=ctx.now,
-                                                      page_size=100)
+            # By its ID over the 730 days a listing may span: a set of any age there, not only the newest page.
+            match = cross_region_by_id(ctx.directory, owner.id, cross_backup_id, now=ctx.now)
         except RdsError as error:
             c.fail("BackupId", "cross_backups_unlisted", "Could not list {instance}'s cross-region backups: {error}",
-                   instance=target.id, error=error.plain())
+                   instance=owner.id, error=error.plain())
             return
-        match = next((b for b in page.items if b.id == cross_backup_id), None)
         if match is None:
             c.fail("BackupId", "cross_backup_not_of_instance", "{backup} is not a cross-region backup set of {instance}.",
-                   backup=cross_backup_id, instance=target.id)
-        elif match.failed:
+                   backup=cross_backup_id, instance=owner.id)
+            return
+        if owner.account != target.account:
+            c.fail("DBInstanceId", "restore_other_account", "{instance} is in another account than backup set "
+                   "{backup}; a restore stays in one account.", instance=target.id, backup=cross_backup_id)
+        elif match.restore_regions and target.region_id and target.region_id not in match.restore_regions:
+            c.fail("DBInstanceId", "restore_region_not_allowed", "Backup set {backup} restores only into "
+                   "{regions}; {instance} is in {region}.", backup=cross_backup_id,
+                   regions=", ".join(match.restore_regions), instance=target.id, region=target.region_id)
+        elif owner.engine.lower() != target.engine.lower():
+            c.fail("DBInstanceId", "restore_other_engine", "Backup set {backup} is of a {engine} instance; "
+                   "{instance} runs {other}.", backup=cross_backup_id, engine=owner.engine, instance=target.id,
+                   other=target.engine)
+        if match.failed:
             c.fail("BackupId", "cross_backup_failed", "Backup set {backup} failed; pick another.", backup=cross_backup_id)
         elif match.method == "L":
             c.fail("BackupId", "cross_backup_logical",
@@ -195,6 +194,7 @@ class Restore(Operation):
         meta = table_meta.from_json(str(params.get("TableMeta") or "[]")) if params.get("TableMeta") else []
         source = (_("backup set {backup}", backup=params["BackupId"]) if params.get("RestoreType") == "0"
                   else _("{source} in {region} at {time}", source=params.get("SourceDBInstanceName"),
-                         region=params.get("SourceRegion"), time=params.get("RestoreTime")))
+                         region=params.get("SourceRegion"),
+                         time=slack_date_of(str(params.get("RestoreTime"))) or params.get("RestoreTime")))
         return _("*{instance}* is Running again with {items} restored from {source}.",
                  instance=params.get("DBInstanceId"), items=table_meta.summary(meta), source=source)

@@ -4,6 +4,8 @@ Two ways in: a line per item in the modal's simple field (``db``, ``db -> new``,
 ``db.table -> new_table``), or the raw JSON the API takes, checked with errors
 that say which entry and which key is wrong. Both come out as the API's list
 ``[{"type": "db", "name", "newname", "tables": [{"type": "table", "name", "newname"}]}]``.
+RestoreDdrTable and a partial CloneDBInstance (``RestoreTable=1``) share the two
+fields (:func:`fields`) and their reading (:func:`read`).
 """
 
 from __future__ import annotations
@@ -13,11 +15,54 @@ import re
 from typing import Any
 
 from bot.i18n import _
-from bot.operations.base import FieldError
-from bot.operations.rules import load_json
+from bot.operations.base import FieldError, FieldKind, FieldSpec, Form
+from bot.operations.rules import Checker, load_json
 
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_$.-]{0,63}$")
 MAX_ITEMS = 500
+LINES = "TableMetaLines"  # the simple one-item-a-line field; the raw JSON field is the API's own TableMeta
+RAW = "TableMeta"
+
+
+def fields(*, section: str = "main", hint: str | None = None) -> tuple[FieldSpec, FieldSpec]:
+    """The two ways to give TableMeta on a modal: simple lines, or the API's raw JSON."""
+    return (
+        FieldSpec(LINES, _("Databases and tables"), FieldKind.LONG_TEXT, section=section,
+                  placeholder="orders -> orders_restored\nerp.invoices -> invoices_old",
+                  hint=hint or _("One per line: db, db -> new_db, or db.table -> new_table.")),
+        FieldSpec(RAW, _("Advanced: TableMeta JSON"), FieldKind.LONG_TEXT, max_length=3000, section=section,
+                  placeholder='[{"type":"db","name":"orders","newname":"orders_r","tables":[]}]',
+                  hint=_("Instead of the lines above: the API's raw TableMeta.")),
+    )
+
+
+def given(c: Checker) -> bool:
+    """Whether either TableMeta field holds anything."""
+    return c.raw(LINES) is not None or c.raw(RAW) is not None
+
+
+def field_of(form: Form) -> str:
+    """The field the user gave TableMeta in, where errors about its content belong."""
+    return RAW if form.get(RAW) else LINES
+
+
+def read(c: Checker, *, missing: FieldError | None) -> list[dict[str, Any]] | None:
+    """TableMeta from whichever field was given, checked; ``missing`` is the error when neither was
+    (None: giving nothing is fine)."""
+    lines = c.text(LINES, max_len=10_000, what=_("The list"))
+    raw = c.text(RAW, max_len=10_000, what=_("TableMeta"))
+    if lines and raw:
+        c.fail(RAW, "lines_and_json", "Give the list of databases or the raw TableMeta, not both.")
+        return None
+    if not lines and not raw:
+        if missing is not None and c.ok(LINES) and c.ok(RAW):
+            c.add(LINES, missing)
+        return None
+    try:
+        return from_json(raw) if raw else from_lines(lines or "")
+    except TableMetaError as error:
+        c.add(RAW if raw else LINES, error.error)
+        return None
 
 
 class TableMetaError(ValueError):

@@ -1,8 +1,10 @@
-"""The answer to one policy question, with the wording that explains it."""
+"""The answer to one policy question, with the wording that explains it (in the reader's language)."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel
+
+from bot.i18n import _
 
 from .conditions import conditions_text
 from .rules import ANYONE, Rule
@@ -38,8 +40,8 @@ class Decision(BaseModel, frozen=True):
     def _groups_text(self) -> str:
         if not self.unknown_groups:
             return ""
-        return (f" Membership of {', '.join(self.unknown_groups)} could not be read from Slack, so "
-                "rules for those groups count only when they deny.")
+        return " " + _("Membership of {groups} could not be read from Slack, so rules for those groups count only "
+                       "when they deny.", groups=", ".join(self.unknown_groups))
 
     @property
     def effect(self) -> str:
@@ -50,33 +52,33 @@ class Decision(BaseModel, frozen=True):
         return self._explain() + self._groups_text()
 
     def _explain(self) -> str:
-        version = f"policy version {self.policy_version}"
+        about = {"subject": self.subject, "action": self.action, "resource": self.resource,
+                 "version": self.policy_version}
         if self.rule is None:
-            text = (f"deny: no rule allows {self.action} on {self.resource} "
-                    f"for {self.subject} ({version}).")
+            text = _("deny: no rule allows {action} on {resource} for {subject} (policy version {version}).", **about)
             if self.needs_tags is not None:
-                needed = conditions_text(self.needs_tags.conditions)
-                text += (f" {_cite(self.needs_tags)} would allow it when {needed}, "
-                         "but the instance's tags are unknown.")
+                text += " " + _("{rule} would allow it when {conditions}, but the instance's tags are unknown.",
+                                rule=_cite(self.needs_tags), conditions=conditions_text(self.needs_tags.conditions))
             return text
-        cited = f"{_cite(self.rule)}{self._via_text()}"
+        via = self._via_text()
+        cited = {"rule": _cite(self.rule), "via": f" {via}" if via else ""}
         if self.allowed:
-            return (f"allow: {self.subject} may {self.action} on {self.resource}, "
-                    f"granted by {cited} ({version}).")
-        text = (f"deny: {self.subject} may not {self.action} on {self.resource}, "
-                f"explicitly denied by {cited} ({version}).")
+            return _("allow: {subject} may {action} on {resource}, granted by {rule}{via} (policy version {version}).",
+                     **cited, **about)
+        text = _("deny: {subject} may not {action} on {resource}, explicitly denied by {rule}{via} "
+                 "(policy version {version}).", **cited, **about)
         if self.tags_assumed:
-            text += (" The instance's tags are unknown, so this tag-conditioned deny "
-                     "applies as if its conditions held.")
+            text += " " + _("The instance's tags are unknown, so this tag-conditioned deny applies as if its "
+                            "conditions held.")
         return text
 
     def _via_text(self) -> str:
         if self.via is None:
             return ""
         if self.via == ANYONE:
-            return " (a rule for everyone)"
+            return _("(a rule for everyone)")
         chain = " > ".join(self.path) if len(self.path) > 1 else self.via
-        return f" via {self.via} ({chain})"
+        return _("via {via} ({chain})", via=self.via, chain=chain)
 
 
 def _cite(rule: Rule) -> str:

@@ -18,6 +18,7 @@ from bot.rds.errors import RdsError
 from bot.rds.gateway import RdsGateway
 from bot.rds.reads import (
     BackupInfo,
+    BackupPage,
     BackupTask,
     CrossRegionBackup,
     CrossRegionPage,
@@ -30,11 +31,12 @@ from bot.rds.reads import (
 )
 
 __all__ = [
-    "BackupInfo", "BackupTask", "CrossRegionBackup", "CrossRegionPage", "DatabaseInfo", "InstanceInfo",
+    "BackupInfo", "BackupPage", "BackupTask", "CrossRegionBackup", "CrossRegionPage", "DatabaseInfo", "InstanceInfo",
     "Price", "RdsDirectory", "instance_from_api",
 ]
 
 T = TypeVar("T")
+BACKUP_PAGE_SIZE = 100  # DescribeBackups' largest page
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -168,6 +170,27 @@ class RdsDirectory:
 
         return self._cached(("backups", instance_id), load, fresh=fresh)
 
+    def backup_page(self, instance_id: str, *, page: int = 1, start: datetime | None = None,
+                    end: datetime | None = None, backup_id: str | None = None,
+                    status: str | None = "Success") -> BackupPage:
+        """One page (100) of the instance's backup sets, newest first (cached): ``start``/``end`` bound
+        when a set started (minutes, as DescribeBackups takes them), ``backup_id`` finds one set,
+        ``status`` keeps only sets in that state (None: all). Pages through every set, not just the newest."""
+        from bot.timeutil import API_MINUTES, to_api
+
+        def load() -> BackupPage:
+            params = {"DBInstanceId": instance_id, "PageSize": BACKUP_PAGE_SIZE, "PageNumber": page,
+                      "BackupStatus": status, "BackupId": backup_id,
+                      "StartTime": to_api(start, API_MINUTES) if start else None,
+                      "EndTime": to_api(end, API_MINUTES) if end else None}
+            body = self.gateway.call("DescribeBackups", {k: v for k, v in params.items() if v is not None})
+            found = [BackupInfo.from_api(b, instance_id=instance_id) for b in items(body, "Items", "Backup")]
+            found.sort(key=lambda b: b.start or _EPOCH, reverse=True)
+            return BackupPage(items=found, page=page, page_size=BACKUP_PAGE_SIZE,
+                              total=as_int(body.get("TotalRecordCount")) or len(found))
+
+        return self._cached(("backup_page", instance_id, page, start, end, backup_id, status), load)
+
     def retention_days(self, instance_id: str) -> int | None:
         """Backup retention (DescribeBackupPolicy), or None when it cannot be read."""
 
@@ -210,23 +233,31 @@ class RdsDirectory:
         return self._cached(("tde", instance_id), load)
 
     def cross_region_backups(self, instance_id: str, *, start: datetime, end: datetime, region: str | None = None,
-                             page: int = 1, page_size: int = 30) -> CrossRegionPage:
-        """One page of an instance's cross-region backup sets in a time window (live)."""
+                             page: int = 1, page_size: int = 30, cross_backup_id: int | None = None,
+                             fresh: bool = True) -> CrossRegionPage:
+        """One page of an instance's cross-region backup sets in a time window (live unless ``fresh``
+        is False); ``cross_backup_id`` finds one set."""
         from bot.timeutil import to_api
 
-        params: dict[str, Any] = {
-            "DBInstanceId": instance_id,
-            "StartTime": to_api(start),
-            "EndTime": to_api(end),
-            "PageSize": page_size,
-            "PageNumber": page,
-        }
-        if region:
-            params["CrossBackupRegion"] = region
-        body = self.gateway.call("DescribeCrossRegionBackups", params)
-        found = [CrossRegionBackup.from_api(i) for i in items(body, "Items", "Item")]
-        return CrossRegionPage(items=found, page=as_int(body.get("PageNumber")) or page, page_size=page_size,
-                               total=as_int(body.get("TotalRecordCount")) or len(found))
+        def load() -> CrossRegionPage:
+            params: dict[str, Any] = {
+                "DBInstanceId": instance_id,
+                "StartTime": to_api(start),
+                "EndTime": to_api(end),
+                "PageSize": page_size,
+                "PageNumber": page,
+            }
+            if region:
+                params["CrossBackupRegion"] = region
+            if cross_backup_id is not None:
+                params["CrossBackupId"] = cross_backup_id
+            body = self.gateway.call("DescribeCrossRegionBackups", params)
+            found = [CrossRegionBackup.from_api(i) for i in items(body, "Items", "Item")]
+            return CrossRegionPage(items=found, page=as_int(body.get("PageNumber")) or page, page_size=page_size,
+                                   total=as_int(body.get("TotalRecordCount")) or len(found))
+
+        key = ("cross_region", instance_id, start, end, region, page, page_size, cross_backup_id)
+        return self._cached(key, load, fresh=fresh)
 
     def databases(self, instance_id: str, *, fresh: bool = False) -> list[DatabaseInfo]:
         def load() -> list[DatabaseInfo]:

@@ -4,6 +4,7 @@ Nothing here imports the SDK: the gateway converts SDK exceptions into
 :class:`RdsError`, and every other layer (workflow, Slack messages, tests) only
 sees these. Each catalogue entry may name the modal field (API parameter name =
 block_id) the error belongs to, so an API refusal can land on the right field.
+The words are English message ids, read in the reader's language (:mod:`bot.i18n`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.i18n import _, tr
 from bot.redact import redact_text
 
 
@@ -60,24 +62,28 @@ class RdsError(Exception):
         """What happened, in words a DBA can act on, always ending with the API's code."""
         entry = CATALOGUE.get(self.code)
         if entry is not None:
-            words = entry.words
+            words = tr(entry.words)
         elif self.kind is ErrorKind.THROTTLED:
-            words = "RDS is throttling requests from the bot right now."
+            words = _("RDS is throttling requests from the bot right now.")
         elif self.kind is ErrorKind.TIMEOUT:
-            words = "RDS did not answer in time."
+            words = _("RDS did not answer in time.")
         elif self.kind is ErrorKind.NETWORK:
-            words = "The bot could not reach the RDS endpoint."
+            words = _("The bot could not reach the RDS endpoint.")
         elif self.kind is ErrorKind.SERVER:
-            words = "RDS had an internal error."
+            words = _("RDS had an internal error.")
         else:
-            words = self.message or "RDS refused the request."
+            words = self.message or _("RDS refused the request.")
         detail = f" ({self.message})" if entry is not None and self.message and self.message not in words else ""
         return f"{words}{detail} [{self.code}]"
 
 
 @dataclass(frozen=True)
 class Entry:
-    """Plain words for one API error code, and the parameter it is about."""
+    """Plain words for one API error code, and the parameter it is about.
+
+    ``words`` is an English message id (extracted with the ``Entry:1`` keyword),
+    shown in the reader's language by :meth:`RdsError.plain`.
+    """
 
     words: str
     field: str | None = None
@@ -131,6 +137,21 @@ CATALOGUE: dict[str, Entry] = {
     "InvalidParam.UsedTime": Entry("The subscription would end later than allowed.", "UsedTime"),
     "Order.PeriodInvalid": Entry("The subscription period is not valid.", "Period"),
     "Pay.InsufficientBalance": Entry("The account's balance is too low to pay for the new instance."),
+    # Clone: the further options (seeds/CloneDBInstance.ja.txt) and paying for the order
+    "HostInfo.NotFound": Entry("That dedicated host group (or a host in it) was not found.", "DedicatedHostGroupId"),
+    "CDDC.AvailableHostsNotEnoughInZone": Entry("The dedicated host group has too few free hosts in the zone.",
+                                                "DedicatedHostGroupId"),
+    "InvalidMeta.TooLarge": Entry("The list of databases and tables (TableMeta) is too large.", "TableMeta"),
+    "UnsupportExtendDisk.NotSupport": Entry("The instance does not support that storage size.", "DBInstanceStorage"),
+    "InvalidInstanceLevel.Malformed": Entry("The instance class does not support this operation.", "DBInstanceClass"),
+    "IncorrectMinorVersion": Entry("The engine's minor version does not support this operation.", "DBInstanceId"),
+    "OrderStatus.UnPaid": Entry("The source instance has an unpaid order; pay it in the console first.", "DBInstanceId"),
+    "Order.InstHasUnpaidOrder": Entry("An order for this is still unpaid; pay or cancel it in the console first.",
+                                      "PayType"),
+    "pay.noCreditCard": Entry("The account has no credit card to pay the order with.", "PayType"),
+    "Pay.NoCreditCard": Entry("The account has no credit card to pay the order with.", "PayType"),
+    "noAvailablePaymentMethod": Entry("The account has no payment method to pay the order with.", "PayType"),
+    "InsufficientAvailableQuota": Entry("The account's quota is used up; recharge it before buying.", "PayType"),
     "ExternalFailure": Entry("An external service RDS depends on failed."),
     "RequestMetaDataFailed": Entry("RDS could not process the request; try again later."),
     "InvokeProxyFailure": Entry("The RDS API service failed."),
@@ -171,7 +192,7 @@ CATALOGUE: dict[str, Entry] = {
     "ChildDBInstanceExists": Entry("The target has read-only instances; this restore is not allowed.", "DBInstanceId"),
     # Backup
     "BackupJobExists": Entry("A backup of this instance is already running; wait for it to finish.", "DBInstanceId"),
-    "Exceeded.BackupTimes": Entry("This instance already has 20 backups today, the daily limit.", "DBInstanceId"),
+    "Exceeded.BackupTimes": Entry("This instance has reached RDS's limit of 20 backups a day (counted per UTC day).", "DBInstanceId"),
     "InvalidBackupMethod.ValueNotSupport": Entry("That backup method is not supported for this instance.", "BackupMethod"),
     "BackupType.NotSupport": Entry("That backup type is not supported here.", "BackupType"),
     "InvalidDB.NotFound": Entry("A database does not exist or cannot be backed up.", "DBName"),
@@ -219,4 +240,9 @@ CATALOGUE: dict[str, Entry] = {
     "SignatureNonceUsed": Entry("RDS saw this request's nonce before (a replayed request)."),
     "InvalidAction.NotFound": Entry("RDS does not know this API action (SDK and bot out of step?)."),
     "InvalidVersion": Entry("RDS does not know this API version."),
+    # Several accounts (accounts.toml): the bot's, not RDS's
+    "AccountCredentialsMissing": Entry("The bot has no AccessKey for this account: its environment variables "
+                                       "are not set."),
+    "AccountUnknown": Entry("This account is no longer in accounts.toml."),
+    "CredentialsUnavailable": Entry("The bot could not read this account's credentials (its profile)."),
 }

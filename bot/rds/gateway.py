@@ -18,8 +18,10 @@ from typing import Any, Protocol
 from bot import metrics
 from bot.config import Settings
 from bot.rds.errors import ErrorKind, RdsError
+from bot.rds.places import KEY_ID_SUFFIX, SECRET_SUFFIX, Account
 from bot.rds.retry import Backoff, CallSafety, should_retry
 from bot.rds.session import SessionCredentials
+from bot.redact import register_secrets
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +58,15 @@ class SdkGateway:
     """:class:`RdsGateway` over ``alibabacloud_rds20140815`` with retries and metrics."""
 
     def __init__(self, settings: Settings, *, sleep: Callable[[float], None] = time.sleep,
-                 credentials: SessionCredentials | None = None) -> None:
+                 credentials: SessionCredentials | None = None, region_id: str | None = None,
+                 account: Account | None = None, role_arn: str | None = None) -> None:
         self.settings = settings
-        self.credentials = credentials  # STS credentials of one request; None: the bot's own identity
+        self.credentials = credentials  # STS credentials of one request; None: the account's own identity
         self._identities: Any = None
-        self.region_id = settings.region_id
+        self.region_id = region_id or settings.region_id
+        # Whose credentials sign (None: the bot's own), and the role each request's session assumes there.
+        self.account = account
+        self.role_arn = role_arn if account is not None else settings.ram_role_arn
         self.backoff = Backoff(max_attempts=settings.rds_max_attempts)
         self._sleep = sleep
         self._client: Any = None
@@ -86,19 +92,25 @@ class SdkGateway:
         from alibabacloud_rds20140815.client import Client
 
         s = self.settings
-        return Client(sdk_config(s, s.rds_endpoint, s.rds_protocol, self.credentials))
+        return Client(sdk_config(s, s.rds_endpoint, s.rds_protocol, self.credentials, account=self.account,
+                                 region_id=self.region_id))
+
+    def _who(self) -> str:
+        return (self.account.alias if self.account is not None else "") or "(default)"
 
     def for_request(self, request_id: str, requester: str, action: str, resources: list[str]) -> RdsGateway:
-        """The gateway for one request's mutating call: with ``RDSBOT_RAM_ROLE_ARN`` set, signed with
-        STS credentials for that role (session named after ``requester`` and ``request_id``, policy
-        allowing only ``action`` on ``resources``), cached per request; otherwise this gateway."""
-        if not self.settings.ram_role_arn or self.credentials is not None:
+        """The gateway for one request's mutating call: with a session role (``RDSBOT_RAM_ROLE_ARN``, or the
+        account's ``role_arn``), signed with STS credentials for that role (session named after ``requester``
+        and ``request_id``, policy allowing only ``action`` on ``resources``), cached per request; otherwise
+        this gateway."""
+        if not self.role_arn or self.credentials is not None:
             return self
         with self._lock:
             if self._identities is None:
                 from bot.rds.sts import RequestIdentities
 
-                self._identities = RequestIdentities(self.settings, sleep=self._sleep)
+                self._identities = RequestIdentities(self.settings, sleep=self._sleep, region_id=self.region_id,
+                                                     account=self.account, role_arn=self.role_arn)
             identities = self._identities
         gateway: RdsGateway = identities.gateway(request_id, requester, action, resources)
         return gateway
@@ -126,6 +138,7 @@ class SdkGateway:
             return body
 
     def _call_once(self, action: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        from alibabacloud_credentials.exceptions import CredentialException
         from alibabacloud_rds20140815 import models
         from alibabacloud_tea_openapi.exceptions import AlibabaCloudException, ThrottlingException
         from darabonba.runtime import RuntimeOptions
@@ -153,19 +166,25 @@ class SdkGateway:
             raise network_error(exc) from None
         except TeaException as exc:
             raise from_sdk(exc, None) from None
+        except CredentialException as exc:
+            # A profile that is missing or unreadable: say which account, never what the file holds.
+            raise RdsError("CredentialsUnavailable", f"no credentials for account {self._who()}: {exc.message}",
+                           ErrorKind.AUTH) from None
         body = response.body.to_map() if response.body is not None else {}
         return body
 
 
 def sdk_config(settings: Settings, endpoint: str | None, protocol: str,
-               credentials: SessionCredentials | None = None) -> Any:
-    """The SDK's ``Config`` for an endpoint: STS ``credentials`` when given, else the bot's own identity
-    (its AccessKey, or the SDK's default credential chain)."""
+               credentials: SessionCredentials | None = None, *, account: Account | None = None,
+               region_id: str | None = None) -> Any:
+    """The SDK's ``Config`` for an endpoint and region: STS ``credentials`` when given, else the
+    ``account``'s own (environment prefix or profile), else the bot's own identity (its AccessKey,
+    or the SDK's default credential chain). Raises :class:`RdsError` when an account's are missing."""
     from alibabacloud_tea_openapi.utils_models import Config
 
     s = settings
     config = Config(
-        region_id=s.region_id,
+        region_id=region_id or s.region_id,
         protocol=protocol,
         read_timeout=int(s.rds_timeout_s * 1000),
         connect_timeout=int(min(s.rds_timeout_s, 5.0) * 1000),
@@ -174,6 +193,8 @@ def sdk_config(settings: Settings, endpoint: str | None, protocol: str,
         config.access_key_id = credentials.access_key_id
         config.access_key_secret = credentials.access_key_secret
         config.security_token = credentials.security_token
+    elif account is not None and account.own_key:
+        _account_credentials(config, account)
     elif s.access_key_id is not None and s.access_key_secret is not None:
         config.access_key_id = s.access_key_id.get_secret_value()
         config.access_key_secret = s.access_key_secret.get_secret_value()
@@ -188,6 +209,25 @@ def sdk_config(settings: Settings, endpoint: str | None, protocol: str,
             # HTTP_PROXY would otherwise apply to the local emulator too.
             config.no_proxy = host
     return config
+
+
+def _account_credentials(config: Any, account: Account) -> None:
+    """An account's own AccessKey (from ``<env>_…`` variables) or credentials-file profile on ``config``."""
+    if account.env:
+        keys = account.env_keys()
+        if keys is None:
+            names = f"{account.env}{KEY_ID_SUFFIX} and {account.env}{SECRET_SUFFIX}"
+            raise RdsError("AccountCredentialsMissing", f"account {account.alias}: set {names}", ErrorKind.AUTH)
+        register_secrets(keys)  # redacted wherever they could appear, like the bot's own pair
+        config.access_key_id, config.access_key_secret = keys
+        return
+    from alibabacloud_credentials.client import Client as CredentialClient
+    from alibabacloud_credentials.provider.profile import ProfileCredentialsProvider
+
+    # The file is named now (not when the SDK was imported), so a deployment can point at it late.
+    provider = ProfileCredentialsProvider(profile_name=account.profile,
+                                          profile_file=os.environ.get("ALIBABA_CLOUD_CREDENTIALS_FILE") or None)
+    config.credential = CredentialClient(provider=provider)
 
 
 # Only these prove the request never reached RDS; anything else (a read timeout,

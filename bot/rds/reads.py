@@ -107,6 +107,7 @@ class InstanceInfo(ApiRead):
     read_only_ids: Annotated[list[str], _listed("ReadOnlyDBInstanceId", "DBInstanceId")] = api(
         "ReadOnlyDBInstanceIds", [])
     tags: dict[str, str] | None = None  # None = could not be read
+    account: str = ""  # the alias of the account it was found in (accounts.toml); "" = the one account
 
     @property
     def label(self) -> str:
@@ -197,10 +198,9 @@ class Price(ApiRead):
     trade: Text = api("TradePrice")
 
 
-class CrossRegionPage(BaseModel):
-    """One page of cross-region backups and the counts to page through the rest."""
+class _Page(BaseModel):
+    """Where one page of a listing stands: its number, its size, and how many entries match in all."""
 
-    items: list[CrossRegionBackup]
     page: int
     page_size: int
     total: int
@@ -208,3 +208,20 @@ class CrossRegionPage(BaseModel):
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.page_size))
+
+    @property
+    def last(self) -> bool:
+        """Nothing matches beyond this page."""
+        return self.page >= self.pages
+
+
+class CrossRegionPage(_Page):
+    """One page of cross-region backups and the counts to page through the rest."""
+
+    items: list[CrossRegionBackup]
+
+
+class BackupPage(_Page):
+    """One page of an instance's backup sets (DescribeBackups), newest first."""
+
+    items: list[BackupInfo]

@@ -42,10 +42,11 @@ def session_name(requester: str, request_id: str) -> str:
     return f"{who[: _NAME_MAX - 1 - len(what)]}@{what}"
 
 
-def session_policy(action: str, resources: Sequence[str]) -> str:
-    """The session policy (RAM policy JSON) allowing exactly ``action`` on ``resources``."""
+def session_policy(action: str | Sequence[str], resources: Sequence[str]) -> str:
+    """The session policy (RAM policy JSON) allowing exactly ``action`` (or these actions) on ``resources``."""
+    actions = [action] if isinstance(action, str) else list(action)
     document: dict[str, Any] = {
         "Version": "1",
-        "Statement": [{"Effect": "Allow", "Action": [action], "Resource": sorted(set(resources)) or ["*"]}],
+        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": sorted(set(resources)) or ["*"]}],
     }
     return json.dumps(document, separators=(",", ":"))

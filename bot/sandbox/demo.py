@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.sandbox import chapter_ja
 from bot.sandbox.rds import Timings
 from bot.sandbox.slack import ALICE, APPROVALS_CHANNEL, BOB, CAROL, DAVE, ERIN, OPS_CHANNEL
 from bot.sandbox.stack import Stack, copy_policies, start_bot, start_emulators
@@ -28,9 +29,11 @@ DEV_MYSQL = "rm-bp1mysqldev00002"
 SQL_PROD = "rm-bp1mssqlprod0004"
 SQL_QA = "rm-bp1mssqlqa000005"
 PG_STAGING = "rm-bp1pgstaging0003"
+DR_MYSQL = "rm-uf6mysqldr000014"  # in cn-shanghai, the world's second region
+REGIONS = "cn-hangzhou,cn-shanghai"
 NAMES = {ALICE: "Alice (engineer)", BOB: "Bob (DBA)", CAROL: "Carol (DBA)", DAVE: "Dave (intern)",
-         ERIN: "Erin (on-call)"}
-CHAPTERS = ["dryrun", "clone", "backup", "copy", "restore", "guardrail", "breakglass", "remind"]
+         ERIN: "Erin (on-call)", chapter_ja.KENJI: chapter_ja.NAME}
+CHAPTERS = ["dryrun", "clone", "backup", "copy", "restore", "guardrail", "breakglass", "remind", "regions", "japanese"]
 FINAL = "rdsbot_request_final"
 
 
@@ -85,9 +88,12 @@ def run_demo(*, keep_running: bool = False, job_seconds: float = 6.0, chapters: 
     say("sandbox", "starting the RDS emulator, the Slack emulator and the bot (SQLite)...")
     emulators = start_emulators(timings=Timings(clone_s=job_seconds, copy_s=job_seconds, backup_s=job_seconds,
                                                 restore_s=job_seconds))
+    emulators.slack.reset(seed=chapter_ja.with_kenji(emulators.slack.workspace))
     policy_dir = copy_policies(workdir / "policies")
+    chapter_ja.grant(policy_dir)
     stack = start_bot(emulators, database_url=database_url, policy_dir=policy_dir,
-                      overrides={"RDSBOT_POLL_INTERVAL_S": "1", "RDSBOT_LOG_FORMAT": "text", "RDSBOT_LOG_LEVEL": "ERROR"})
+                      overrides={"RDSBOT_POLL_INTERVAL_S": "1", "RDSBOT_LOG_FORMAT": "text", "RDSBOT_LOG_LEVEL": "ERROR",
+                                 "RDSBOT_REGIONS": REGIONS})
     say("sandbox", f"bot on {stack.bot_url.rsplit('/slack', 1)[0]} · RDS emulator on {emulators.rds.endpoint} · "
                    f"Slack emulator on {emulators.slack.api_url}")
     try:
@@ -307,6 +313,31 @@ class Story:
         self.say("audit", f"reviewed by {NAMES.get(reviewed[0].reviewed_by or '', '(nobody yet)')}"
                  if reviewed else "no break-glass request found")
         return self.succeeded(final) and bool(reviewed) and reviewed[0].reviewed_by == CAROL
+
+    def regions(self) -> bool:
+        """Two regions (RDSBOT_REGIONS): the picker searches both and says where each instance is; the
+        Shanghai instance is cloned, and its clone polled, in Shanghai."""
+        self.say(NAMES[ALICE], "/rds clone, types \"payments\" in the instance picker")
+        view = self.driver.open_modal(ALICE, "clone", channel=OPS_CHANNEL)
+        offered = self.driver.suggest(ALICE, view["id"], "DBInstanceId", "payments").options or []
+        for option in offered:
+            self.say("picker", option["text"]["text"])
+        if not any(o.get("value") == DR_MYSQL for o in offered):
+            return False
+        chosen = self.driver.open_modal(ALICE, f"clone {DR_MYSQL}", channel=OPS_CHANNEL)
+        backup = (self.driver.suggest(ALICE, chosen["id"], "BackupId", "").options or [{}])[0]
+        if not self.submit(ALICE, f"clone {DR_MYSQL}", {"DBInstanceId": DR_MYSQL, "BackupId": backup.get("value"),
+                                                        "PayType": "Postpaid", "reason": "DR drill: a Shanghai copy"}):
+            return False
+        final = self.approve(BOB)
+        sent = [c for c in self.stack.rds.calls_for("CloneDBInstance") if c.status == 200]
+        region = sent[-1].params.get("RegionId") if sent else None
+        self.say("RDS", f"CloneDBInstance reached RDS with RegionId={region}")
+        return self.succeeded(final) and region == "cn-shanghai"
+
+    def japanese(self) -> bool:
+        """Kenji reads the bot in Japanese (his Slack locale): the form, a dry run, a deny."""
+        return chapter_ja.play(self)
 
     def remind(self) -> bool:
         self.say(NAMES[ERIN], f"/rds remind {DEV_MYSQL} in 2 seconds")

@@ -49,13 +49,18 @@ class Emulators:
             self.sts.stop()
 
 
-def start_emulators(*, timings: Timings | None = None, seed: Seed | None = None, trigger_ttl_s: float = 3.0) -> Emulators:
+def start_emulators(*, timings: Timings | None = None, seed: Seed | None = None, trigger_ttl_s: float = 3.0,
+                    other_accounts: Mapping[str, tuple[str, str]] | None = None) -> Emulators:
+    """``other_accounts``: account ID -> (AccessKey ID, secret) of a key acting in that account (the
+    seed's instances with that ``account``), beside the main account the bot's own key acts in."""
     access_key_secret = secrets.token_urlsafe(24)
     signing_secret = secrets.token_hex(16)
     sts = StsEmulator(keys={ACCESS_KEY_ID: access_key_secret}, roles={ROLE_ARN})
     sts.start()
+    others = other_accounts or {}
     rds = RdsEmulator(access_key_id=ACCESS_KEY_ID, access_key_secret=access_key_secret, seed=seed, timings=timings,
-                      sessions=sts.sessions)
+                      sessions=sts.sessions, extra_keys=dict(others.values()),
+                      accounts={key: account for account, (key, _secret) in others.items()})
     rds.start()
     slack = SlackEmulator(bot_token=BOT_TOKEN, signing_secret=signing_secret, trigger_ttl_s=trigger_ttl_s)
     slack.start()

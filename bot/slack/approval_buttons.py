@@ -12,9 +12,11 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import operations
 from bot.i18n import _
 from bot.slack import messages, modals
 from bot.slack.forms import form_values
+from bot.slack.home import HomeTab, from_home
 from bot.slack.ids import Block
 from bot.slack.replies import acting_user, click, metadata, tell
 from bot.slack.text import escape
@@ -28,43 +30,53 @@ from bot.workflow.queries import Requests
 class ApprovalButtons:
     """Handlers for the three buttons of a pending request."""
 
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, home: HomeTab | None = None) -> None:
         self.deps = deps
         self.requests = Requests(deps.db)
+        self.home = home  # a click made in the App Home is answered there, on the home published again
+
+    def _tell(self, body: dict[str, Any], client: WebClient, channel: str, user: str, text: str) -> None:
+        if self.home is not None:
+            self.home.answer(body, client, user, channel, text)
+        else:
+            tell(client, channel, user, text)
 
     def approve(self, body: dict[str, Any], client: WebClient) -> None:
         request_id, user, channel = click(body)
         outcome = decisions.vote(self.deps, request_id, user=user, approve=True)
-        if outcome.status != "approved":
-            tell(client, channel, user, vote_text(outcome))
+        if outcome.status != "approved" or from_home(body):  # on a card, the card itself shows it
+            self._tell(body, client, channel, user, vote_text(outcome))
 
     def ask_reason(self, body: dict[str, Any], client: WebClient) -> None:
         request_id, user, channel = click(body)
         request = self.requests.get(request_id)
         if request is None:
-            tell(client, channel, user, _("There is no request {request_id}.", request_id=escape(request_id[:64])))
+            self._tell(body, client, channel, user, _("There is no request {request_id}.",
+                                                      request_id=escape(request_id[:64])))
             return
         if request.requester == user:
-            tell(client, channel, user, _("You cannot reject your own request; use Cancel to withdraw it."))
+            self._tell(body, client, channel, user, _("You cannot reject your own request; use Cancel to withdraw it."))
             return
         if request.state != "pending_approval":
-            tell(client, channel, user, _("Request {request_id} is already {state}.", request_id=request.id,
-                                          state=request.state.replace('_', ' ')))
+            self._tell(body, client, channel, user, _("Request {request_id} is already {state}.", request_id=request.id,
+                                                      state=request.state.replace('_', ' ')))
             return
         if not may_decide(self.deps, request, user):
             outcome = decisions.vote(self.deps, request_id, user=user, approve=False)  # records the refusal, explains it
-            tell(client, channel, user, vote_text(outcome))
+            self._tell(body, client, channel, user, vote_text(outcome))
             return
         mention = f"<@{request.requester}>"
         summary = _("Reject *{request_id}* ({operation} `{instance}`) by {requester}?", request_id=request.id,
-                    operation=escape(request.operation), instance=escape(request.instance_id), requester=mention)
+                    operation=escape(operations.noun(request.operation)), instance=escape(request.instance_id), requester=mention)
         try:
-            client.views_open(trigger_id=body.get("trigger_id"), view=modals.reject_modal(request.id, summary))
+            client.views_open(trigger_id=body.get("trigger_id"),
+                              view=modals.reject_modal(request.id, summary, from_home=from_home(body)))
         except SlackApiError as error:
-            tell(client, channel, user, ":warning: " + _("I could not open the rejection form ({error}). Click Reject again.",
-                                                         error=escape(str(error.response.get('error')))))
+            why = escape(str(error.response.get('error')))
+            self._tell(body, client, channel, user, ":warning: " + _(
+                "I could not open the rejection form ({error}). Click Reject again.", error=why))
 
-    def submit_reason(self, ack: Ack, body: dict[str, Any]) -> None:
+    def submit_reason(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         view = body.get("view") or {}
         user = acting_user(body) or ""
         request_id = str(metadata(view).get("request_id") or "")[:64]
@@ -74,11 +86,13 @@ class ApprovalButtons:
             return
         outcome = decisions.vote(self.deps, request_id, user=user, approve=False, reason=reason[:3000])
         ack(response_action="update", view=modals.message_modal(_("Reject request"), vote_text(outcome)))
+        if self.home is not None and metadata(view).get("home"):
+            self.home.publish(client, user)
 
     def cancel(self, body: dict[str, Any], client: WebClient) -> None:
         request_id, user, channel = click(body)
         outcome = decisions.cancel(self.deps, request_id, user=user)
-        tell(client, channel, user, escape(outcome.message))
+        self._tell(body, client, channel, user, escape(outcome.message))
 
 
     def review(self, body: dict[str, Any], client: WebClient) -> None:

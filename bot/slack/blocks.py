@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,6 +10,9 @@ from typing import Any
 from bot.store.models import Request
 from bot.slack.ids import Metadata
 from bot.slack.text import escape
+from bot.timeutil import slack_date_of
+
+API_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z")  # RestoreTime, StartTime... as RDS takes them
 
 Blocks = list[dict[str, Any]]
 
@@ -40,9 +44,15 @@ def fields(rows: Sequence[tuple[str, str]]) -> Blocks:
         chunk = rows[start:start + 10]
         blocks.append({
             "type": "section",
-            "fields": [{"type": "mrkdwn", "text": f"*{escape(label)}*\n{escape(value, limit=1900)}"} for label, value in chunk],
+            "fields": [{"type": "mrkdwn", "text": f"*{escape(label)}*\n{_value(value)}"} for label, value in chunk],
         })
     return blocks
+
+
+def _value(value: str) -> str:
+    """A parameter as shown: a UTC API time in each reader's zone, next to the exact value RDS gets; else escaped."""
+    shown = slack_date_of(value) if API_TIME.fullmatch(value) else None
+    return f"{shown} (`{value}`)" if shown else escape(value, limit=1900)
 
 
 def update_metadata(request: Request) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Builds the Bolt app: request verification, duplicate-delivery guard, listeners."""
+"""Builds the Bolt app: request verification, duplicate-delivery guard, the reader's language, listeners."""
 
 from __future__ import annotations
 
@@ -15,8 +15,11 @@ from slack_sdk import WebClient
 
 from bot import metrics
 from bot.config import Settings
+from bot.i18n import Reader, set_reader
+from bot.policy.subjects import is_user_id
 from bot.slack import envelope
 from bot.slack.listeners import Listeners
+from bot.slack.people import People
 from bot.slack.replies import acting_user
 
 log = logging.getLogger(__name__)
@@ -89,6 +92,37 @@ def known_users_only(req: BoltRequest, resp: BoltResponse, next: Callable[[], Bo
     return next()
 
 
+class ReaderLocale:
+    """Sets who reads this request's answers (:mod:`bot.i18n`): the acting user, in their Slack locale.
+
+    Lazy: ``users.info`` is asked (through the :class:`People` cache) only when
+    something is first translated, so an ack that says nothing stays fast. Bolt
+    runs listeners after every middleware has returned, so the reader is set for
+    the rest of this request's handling, not around ``next()``: every request
+    passes here and sets its own, and :class:`~bot.workflow.background.Background`
+    copies it into the threads that run the listeners and their follow-ups.
+    """
+
+    def __init__(self, people: People, *, fallback: str) -> None:
+        self.people = people
+        self.fallback = fallback  # RDSBOT_DEFAULT_LOCALE
+
+    def __call__(self, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+        who = _reader_of(req.body if isinstance(req.body, dict) else {})
+        locale = self.people.locale
+        set_reader(Reader(lambda: locale(who), fallback=self.fallback) if who else Reader.fixed(self.fallback))
+        return next()
+
+
+def _reader_of(body: dict[str, Any]) -> str | None:
+    """The person a request's answers are for: its acting user, or the user of an event (App Home)."""
+    who = acting_user(body)
+    if who is None and isinstance(body.get("event"), dict):
+        user = body["event"].get("user")
+        who = user if is_user_id(user) else None
+    return who
+
+
 def _header(req: BoltRequest, name: str) -> str | None:
     values = req.headers.get(name) or []
     return values[0] if values else None
@@ -121,6 +155,7 @@ def build_bolt_app(
     *,
     executor: ThreadPoolExecutor,
     guard: DeliveryGuard,
+    people: People | None = None,
 ) -> App:
     if settings.slack_signing_secret is None and not settings.socket_mode:
         raise ValueError("SLACK_SIGNING_SECRET is required in HTTP mode")
@@ -140,6 +175,7 @@ def build_bolt_app(
     app.use(well_formed_only)
     app.use(guard)
     app.use(known_users_only)
+    app.use(ReaderLocale(people or People(client), fallback=settings.default_locale))
     listeners.register(app)
 
     @app.error

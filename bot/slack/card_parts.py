@@ -6,13 +6,12 @@ Shared by the card, the approver's DM and the overdue-review post
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from bot.i18n import _
 from bot.operations.base import Operation
 from bot.store.models import Request
-from bot.timeutil import human_time
+from bot.timeutil import slack_date, slack_date_of
 from bot.workflow.routing import Approvers
 from bot.workflow.states import State
 from bot.slack.blocks import Blocks, section
@@ -33,24 +32,31 @@ def break_glass_blocks(request: Request) -> Blocks:
         note = ":rotating_light: " + _("*Break-glass*: approvals and change freezes were waived. Reviewed by "
                                        "{reviewer}.", reviewer=user(request.reviewed_by))
         return [section(note, block_id=Block.BREAK_GLASS_NOTE)]
-    due = human_time(request.review_due_at) if request.review_due_at else "—"
+    due = slack_date(request.review_due_at) if request.review_due_at else "—"
     note = ":rotating_light: " + _("*Break-glass*: approvals and change freezes were waived. An approver owes a "
                                    "review, due {due}.", due=due)
     return [section(note, block_id=Block.BREAK_GLASS_NOTE), review_button(request.id)]
 
 
 def iso_time(text: str) -> str:
-    """A time a notice keeps as ISO 8601, for people (as stored when it does not parse)."""
-    try:
-        return human_time(datetime.fromisoformat(text))
-    except ValueError:
-        return escape(text)
+    """A time a notice keeps as ISO 8601, in each reader's zone (as stored when it does not parse)."""
+    return slack_date_of(text) or escape(text)
 
 
 def review_button(request_id: str) -> dict[str, Any]:
     return {"type": "actions", "block_id": Block.REVIEW_ACTIONS, "elements": [
         {"type": "button", "action_id": Action.REVIEW, "value": request_id, "style": "primary",
          "text": {"type": "plain_text", "text": _("Review")}}]}
+
+
+def resubmit_button(request_id: str) -> dict[str, Any]:
+    """"Edit and resubmit" on a rejected or failed request: its modal again, prefilled (for its requester only)."""
+    return {"type": "button", "action_id": Action.RESUBMIT, "value": request_id,
+            "text": {"type": "plain_text", "text": _("Edit and resubmit")}}
+
+
+def resubmit_actions(request_id: str) -> dict[str, Any]:
+    return {"type": "actions", "block_id": Block.RESUBMIT_ACTIONS, "elements": [resubmit_button(request_id)]}
 
 
 def who_may_approve(eligible: Approvers) -> str:
@@ -85,7 +91,7 @@ def vote_buttons(request: Request, *, cancel: bool) -> dict[str, Any]:
 
 def decided_line(request: Request) -> str:
     state = State(request.state)
-    when = human_time(request.updated_at) if request.updated_at else ""
+    when = slack_date(request.updated_at) if request.updated_at else ""
     lines = {
         State.EXPIRED: ":alarm_clock: " + _("Nobody answered in time; expired {when}.", when=when),
         State.CANCELLED: ":heavy_multiplication_x: " + _("Cancelled by the requester {when}.", when=when),

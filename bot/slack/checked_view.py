@@ -13,6 +13,7 @@ from pathlib import PurePath
 from typing import Any
 
 from bot.i18n import _
+from bot.operations.base import role_name
 from bot.store.models import Request
 from bot.timeutil import human_bytes
 from bot.slack.blocks import Blocks, section
@@ -47,7 +48,7 @@ def _instance(fact: dict[str, Any]) -> str:
     storage = _("{size} GB", size=fact["storage_gb"]) if fact.get("storage_gb") is not None else "?"
     return "• " + _("`{instance}` ({role}): {engine} {version} · {instance_class} · {storage} {storage_type} · "
                     "tags: {tags}", instance=escape(str(fact.get("instance_id") or "")),
-                    role=escape(str(fact.get("role") or "")), engine=escape(str(fact.get("engine") or "?")),
+                    role=escape(role_name(str(fact.get("role") or ""))), engine=escape(str(fact.get("engine") or "?")),
                     version=escape(str(fact.get("engine_version") or "")),
                     instance_class=escape(str(fact.get("instance_class") or "?")), storage=storage,
                     storage_type=escape(str(fact.get("storage_type") or "")), tags=escape(tag_text))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from bot import operations
 
 OPERATIONS = tuple(operations.FORMS)  # the operations' own list: clone, copy, restore, backup, backups
-OTHERS = ("status", "pending", "remind", "help")
+OTHERS = ("status", "pending", "cancel", "remind", "help")
 REQUEST_ID = re.compile(r"^[a-z]+-\d{8}-[0-9a-f]{8}$")
 MAX_TEXT = 500
 

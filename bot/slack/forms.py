@@ -15,7 +15,8 @@ from bot.operations.base import FormValue
 MAX_VALUE = 10_000  # longer values are cut before validation sees (and rejects) them
 
 
-def _value_of(action: dict[str, Any]) -> FormValue:
+def value_of(action: dict[str, Any]) -> FormValue:
+    """The value one action (a state entry or a block action) carries, by its element's shape."""
     if not isinstance(action, dict):
         return None
     if "selected_option" in action:
@@ -61,7 +62,7 @@ def form_values(view: dict[str, Any]) -> dict[str, FormValue]:
         if not isinstance(actions, dict) or not actions:
             continue
         action = next(iter(actions.values()))
-        values[str(block_id)[:255]] = _value_of(action)
+        values[str(block_id)[:255]] = value_of(action)
     return values
 
 

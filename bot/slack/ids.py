@@ -31,6 +31,7 @@ class Action(StrEnum):
     PAGE_NEXT = "page_next"
     PAGE_PREV = "page_prev"
     RESTORE_FROM_BACKUP = "restore_from_backup"
+    RESUBMIT = "resubmit"  # "Edit and resubmit" on a rejected or failed request: its modal, prefilled
 
 
 class Block(StrEnum):
@@ -44,8 +45,14 @@ class Block(StrEnum):
     BREAK_GLASS = "break_glass"  # checkboxes for those allowed rdsbot:BreakGlass: approvals and freezes waived
     BREAK_GLASS_NOTE = "break_glass_note"
     REVIEW_ACTIONS = "review_actions"
+    RESUBMIT_ACTIONS = "resubmit_actions"
     CHECKED = "checked"  # the card's instances as the requester was checked against them
     CHECKED_MORE = "checked_more"  # backup set or window, target databases, rules, price
+
+    @staticmethod
+    def time_info(field: str) -> str:
+        """The context block under a time picker: the picked time in the user's zone and in UTC."""
+        return f"{field}_utc"
 
 
 class Metadata(StrEnum):

@@ -19,15 +19,19 @@ from bot.i18n import _
 from bot.operations.rules import INSTANCE_ID
 from bot.slack import messages
 from bot.slack.approval_buttons import ApprovalButtons
+from bot.slack.cancel_command import cancel_text
 from bot.slack.commands import OPERATIONS, REQUEST_ID, parse
 from bot.slack.form_flow import FormFlow
+from bot.slack.home import HomeTab
 from bot.slack.ids import CALLBACK_PREFIX, COMMAND, Action, Callback
 from bot.slack.listing import BackupListing
-from bot.slack.modal_open import ModalOpener
+from bot.slack.modal_open import TIME_ACTIONS, ModalOpener
 from bot.slack.pending import pending_text
+from bot.slack.people import People
 from bot.slack.pickers import Pickers
 from bot.slack.reminder_flow import ReminderFlow
 from bot.slack.replies import acting_user, just_ack
+from bot.slack.resubmit import Resubmit
 from bot.slack.text import escape
 from bot.workflow.access import may_view
 from bot.workflow.deps import Deps
@@ -35,21 +39,24 @@ from bot.workflow.queries import Requests
 from bot.workflow.reminders import Reminders
 
 OP_CALLBACKS = re.compile("^" + re.escape(CALLBACK_PREFIX) + "(" + "|".join(map(re.escape, OPERATIONS)) + ")$")
-LAZY_COMMANDS = {*OPERATIONS, "remind", "pending"}
+LAZY_COMMANDS = {*OPERATIONS, "remind", "pending", "cancel"}
 
 
 class Listeners:
     """Routes Slack requests to the form, listing, approval and reminder flows."""
 
-    def __init__(self, *, deps: Deps, executor: Executor, reminders: Reminders) -> None:
+    def __init__(self, *, deps: Deps, executor: Executor, reminders: Reminders, people: People) -> None:
         self.deps = deps
+        self.people = people  # the one users.info cache: zones and languages
         self.requests = Requests(deps.db)
-        self.opener = ModalOpener(deps)
+        self.opener = ModalOpener(deps, people)
         self.pickers = Pickers(deps, executor)
         self.listing = BackupListing(deps, executor, self.opener)
         self.forms = FormFlow(deps, executor, self.listing)
-        self.approvals = ApprovalButtons(deps)
-        self.reminders = ReminderFlow(reminders)
+        self.home = HomeTab(deps)
+        self.approvals = ApprovalButtons(deps, self.home)
+        self.resubmit = Resubmit(deps, self.opener, self.home)
+        self.reminders = ReminderFlow(reminders, people)
 
     def register(self, app: App) -> None:
         app.command(COMMAND)(ack=self.ack_command, lazy=[self.run_command])
@@ -60,11 +67,14 @@ class Listeners:
         app.action(Action.REJECT)(ack=just_ack, lazy=[self.approvals.ask_reason])
         app.action(Action.CANCEL)(ack=just_ack, lazy=[self.approvals.cancel])
         app.action(Action.REVIEW)(ack=just_ack, lazy=[self.approvals.review])
+        app.action(Action.RESUBMIT)(ack=just_ack, lazy=[self.resubmit.click])
+        app.event("app_home_opened")(ack=just_ack, lazy=[self.home.opened])
         app.action(Action.PAGE_NEXT)(ack=just_ack, lazy=[self.listing.page])
         app.action(Action.PAGE_PREV)(ack=just_ack, lazy=[self.listing.page])
         app.action(Action.RESTORE_FROM_BACKUP)(ack=just_ack, lazy=[self.listing.restore_from])
         app.action(Action.BACKUP_NOW)(ack=just_ack, lazy=[self.reminders.backup_now])
         app.action("DBInstanceId")(ack=just_ack, lazy=[self.opener.source_picked])
+        app.action(TIME_ACTIONS)(ack=just_ack, lazy=[self.opener.time_picked])
         app.options(re.compile(r".*"))(self.pickers.suggest)
 
     def ack_command(self, ack: Ack, body: dict[str, Any]) -> None:
@@ -73,13 +83,13 @@ class Listeners:
         user = acting_user(body) or ""
         if command.name == "help":
             prefix = _("I don't know `{command}`.", command=escape(command.unknown)) + "\n" if command.unknown else ""
-            ack(text=prefix + messages.HELP)
+            ack(text=prefix + messages.help_text())
         elif command.name == "status":
             ack(text=self._status_text(user, command.first))
         elif command.name in LAZY_COMMANDS:
             ack()
         else:
-            ack(text=messages.HELP)
+            ack(text=messages.help_text())
 
     def run_command(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         command = parse(body.get("text"))
@@ -87,6 +97,8 @@ class Listeners:
             self.reminders.command(body, client, respond, command.args)
         elif command.name == "pending":
             respond(text=pending_text(self.deps, client, acting_user(body) or ""), response_type="ephemeral")
+        elif command.name == "cancel":
+            respond(text=cancel_text(self.deps, acting_user(body) or "", command.first), response_type="ephemeral")
         elif command.name == operations.LISTING.name:
             self.listing.command(body, client, respond, command.first)
         elif (op := operations.get(command.name)) is not None:

@@ -101,7 +101,8 @@ class BackupListing:
         respond(text=message.text, blocks=message.blocks, replace_original=True)
 
     def restore_from(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        """Open the restore modal prefilled with the set (only a prefill: submission checks it all)."""
+        """Open the restore modal prefilled with the set and its instance: the target starts as that instance,
+        but any other one the set restores into may be picked (only a prefill: submission checks it all)."""
         backup_id, user, channel = click(body)
         parts = block_id_of(body).split("|")
         instance = parts[1] if len(parts) > 1 and INSTANCE_ID.match(parts[1]) else None
@@ -110,7 +111,8 @@ class BackupListing:
             return
         restore = operations.require("restore")
         self.opener.open(restore, body=body, client=client, respond=respond,
-                        initial={"DBInstanceId": instance, "RestoreType": "0", "BackupId": backup_id})
+                        initial={"DBInstanceId": instance, "RestoreType": "0", "BackupId": backup_id,
+                                 "BackupInstanceId": instance})
 
     @staticmethod
     def _render(result: Listing | Denied) -> Message:

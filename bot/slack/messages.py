@@ -11,14 +11,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.i18n import _
-from bot.operations.base import Operation
+from bot import operations
+from bot.i18n import _, _n, tr
+from bot.operations.base import Operation, role_name
 from bot.policy import Decision
 from bot.rds.directory import CrossRegionBackup
 from bot.store.models import AuditEvent, Reminder, Request
-from bot.timeutil import human_bytes, human_time
+from bot.timeutil import human_bytes, human_time, slack_date, zoned_time
 from bot.workflow.dry_run import DryRun
 from bot.workflow.dry_run import lines as dry_run_lines
+from bot.workflow import schedules
 from bot.workflow.outcomes import Listing
 from bot.workflow.states import EMOJI, LABELS, State
 from bot.slack.blocks import Blocks, Message, context, section
@@ -69,8 +71,8 @@ def denied(op: Operation, decision: Decision, request_id: str | None = None, req
     other = _refused_other(decision, request)
     if other is not None:
         sentence = _("You may not use `{instance}` as the {role} of this {operation} (recorded as {request_id}).",
-                     instance=escape(str(other.get("instance_id"))), role=_ROLE_NAMES.get(str(other.get("role")),
-                     str(other.get("role"))), operation=op.name, request_id=request_id or "")
+                     instance=escape(str(other.get("instance_id"))), role=role_name(str(other.get("role"))),
+                     operation=operations.noun(op.name), request_id=request_id or "")
     elif request_id:
         sentence = _("You are not allowed to {verb} this instance (recorded as {request_id}).",
                      verb=op.verb, request_id=request_id)
@@ -79,7 +81,6 @@ def denied(op: Operation, decision: Decision, request_id: str | None = None, req
     return f":lock: {sentence}\n{decision_text(decision)}"
 
 
-_ROLE_NAMES = {"source": _("source"), "target": _("target"), "instance": _("instance")}
 
 
 def _refused_other(decision: Decision, request: Request | None) -> dict[str, Any] | None:
@@ -101,14 +102,14 @@ def dry_run(result: DryRun) -> str:
 def submitted(request: Request, op: Operation, approval_channel: str | None) -> str:
     if State(request.state) is State.PENDING_APPROVAL:
         link = f"<#{approval_channel}>" if approval_channel else ""
-        where = _(" in {channel}", channel=link) if link else ""
         needed = max(request.approvals_needed, 1)
-        if needed > 1:
-            waiting = _("Request *{request_id}* is waiting for {needed} approvals{where}.",
-                        request_id=request.id, needed=needed, where=where)
+        if link:
+            waiting = _n("Request *{request_id}* is waiting for {n} approval in {channel}.",
+                         "Request *{request_id}* is waiting for {n} approvals in {channel}.", needed,
+                         request_id=request.id, channel=link)
         else:
-            waiting = _("Request *{request_id}* is waiting for {needed} approval{where}.",
-                        request_id=request.id, needed=needed, where=where)
+            waiting = _n("Request *{request_id}* is waiting for {n} approval.",
+                         "Request *{request_id}* is waiting for {n} approvals.", needed, request_id=request.id)
         return (f":hourglass_flowing_sand: {waiting} "
                 + _("Progress will be posted in its thread, and I'll message you when it ends."))
     return ":rocket: " + _("Request *{request_id}* is on its way to RDS. Progress follows in a thread.",
@@ -122,7 +123,7 @@ def status_list(requests: Sequence[Request]) -> str:
     for r in requests:
         state = State(r.state)
         lines.append(f"{EMOJI[state]} `{r.id}` · {r.operation} `{escape(r.instance_id)}` · {LABELS[state]} · "
-                     f"{human_time(r.created_at)}")
+                     f"{slack_date(r.created_at)}")
     lines.append(_("`/rds status <request-id>` shows one request's timeline."))
     return "\n".join(lines)
 
@@ -140,12 +141,12 @@ def timeline(request: Request, events: Sequence[AuditEvent]) -> str:
             extra = f" · {escape(str(detail.get('code')))}"
         elif "decision" in detail and isinstance(detail["decision"], dict):
             extra = f" · {escape(str(detail['decision'].get('explanation', '')))[:300]}"
-        lines.append(_("• {when} · *{event}* by {actor}{extra}", when=human_time(event.ts), event=escape(event.event),
+        lines.append(_("• {when} · *{event}* by {actor}{extra}", when=slack_date(event.ts), event=escape(event.event),
                        actor=actor, extra=extra))
     return "\n".join(lines)[:3900]
 
 
-# Wrapped once at import: per-user languages will need it translated lazily, per reader.
+# Wrapped at import (an English id): shown through help_text(), in the reader's language.
 HELP = _("""*rdsbot* runs ApsaraDB RDS operations from Slack, behind policy and approval.
 • `/rds clone [instance-id]` — clone an instance from a backup set or a point in time (needs approval)
 • `/rds copy [instance-id]` — copy SQL Server databases to another instance (needs approval)
@@ -155,7 +156,13 @@ HELP = _("""*rdsbot* runs ApsaraDB RDS operations from Slack, behind policy and 
 • `/rds remind <instance-id> daily 09:00 [tz]` — backup reminders (also `weekly`, `cron`, `in 10 minutes`, `list`, `delete`)
 • `/rds status [request-id]` — your recent requests, or one request's timeline
 • `/rds pending` — the requests waiting that you may approve now
+• `/rds cancel <request-id>` — withdraw your own request before it reaches RDS
 Every request is checked against the policy; approvals happen in the approvals channel.""")
+
+
+def help_text() -> str:
+    """``/rds help``, in the reader's language."""
+    return tr(HELP)
 
 
 def cross_backup_label(backup: CrossRegionBackup) -> str:
@@ -176,7 +183,7 @@ def listing(result: Listing) -> Message:
     blocks: Blocks = [
         {"type": "header", "text": {"type": "plain_text",
                                     "text": _("Cross-region backups of {instance}", instance=q.instance_id)[:150]}},
-        context(f"{human_time(q.start)} → {human_time(q.end)}",
+        context(f"{slack_date(q.start)} → {slack_date(q.end)}",
                  _("stored in {region}", region=escape(q.region)) if q.region else _("all regions"),
                  _("page {page} of {pages} · {total} sets", page=page.page, pages=page.pages, total=page.total)),
     ]
@@ -190,7 +197,7 @@ def listing(result: Listing) -> Message:
         regions = ", ".join(item.restore_regions) or "?"
         line = _("*{id}* · {region} · data as of {when} · {kind} · {scope} · {size} · {status} · restorable in {regions}",
                  id=item.id, region=escape(item.region),
-                 when=human_time(item.consistent or item.end) if (item.consistent or item.end) else "?",
+                 when=slack_date(item.consistent or item.end) if (item.consistent or item.end) else "?",
                  kind=set_kind(item.method, item.type), scope=scope, size=human_bytes(item.size), status=status,
                  regions=escape(regions))
         if with_buttons:
@@ -231,8 +238,9 @@ def reminder_list(reminders: Sequence[Reminder]) -> str:
         return _("No backup reminders in this channel. `/rds remind <instance-id> daily 09:00`")
     lines = [_("*Backup reminders in this channel*")]
     for r in reminders:
-        when = human_time(r.next_run_at) if r.next_run_at else _("done")
-        lines.append(_("• `{id}` · `{instance}` · {schedule} ({timezone}) · next {when} · by {creator}", id=r.id,
-                       instance=escape(r.instance_id), schedule=escape(r.schedule), timezone=escape(r.timezone),
-                       when=when, creator=user(r.created_by)))
+        # In the schedule's own zone: the reader's would misstate a schedule set in another.
+        when = zoned_time(r.next_run_at, r.timezone) if r.next_run_at else _("done")
+        lines.append(_("• `{id}` · `{instance}` · {schedule} · next: {when} · by {creator}", id=r.id,
+                       instance=escape(r.instance_id), schedule=escape(schedules.load(r.schedule, r.timezone).describe()),
+                       when=escape(when), creator=user(r.created_by)))
     return "\n".join(lines)

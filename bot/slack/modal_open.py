@@ -1,14 +1,18 @@
-"""Opening an operation's modal, and the source panel under its instance picker.
+"""Opening an operation's modal, the source panel under its instance picker, and the UTC under a time picker.
 
 The modal opens without waiting on RDS (the slash command's three seconds);
-the facts about the chosen instance arrive later through ``views.update``.
+the facts about the chosen instance arrive later through ``views.update``, as
+does, once a time is picked, that time in the user's zone and the UTC value RDS
+will get.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfoNotFoundError
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
@@ -16,26 +20,33 @@ from slack_sdk.errors import SlackApiError
 
 from bot import operations
 from bot.i18n import _
-from bot.operations.base import FormSpec, Operation
+from bot.operations.base import FieldKind, FormSpec, Operation
 from bot.operations.rules import INSTANCE_ID
 from bot.rds.errors import RdsError
 from bot.slack import messages, modals
-from bot.slack.forms import selected
+from bot.slack.forms import selected, value_of
+from bot.slack.ids import Block
+from bot.slack.people import People
 from bot.slack.replies import acting_user
 from bot.slack.text import escape
-from bot.timeutil import human_time, utcnow
+from bot.timeutil import epoch_of, local_time, slack_date, to_api, utc_offset, utcnow
 from bot.workflow import break_glass, reads
-from bot.workflow.access import decide, resource_of
+from bot.workflow.access import any_instance, decide, resource_of
 from bot.workflow.deps import Deps
 
 log = logging.getLogger(__name__)
+
+# The action_ids of every time picker (= their API parameters): picking one shows its UTC value.
+TIME_ACTIONS = re.compile("^(" + "|".join(sorted({re.escape(f.name) for form in operations.FORMS.values()
+                                                  for f in form.fields if f.kind is FieldKind.TIME})) + ")$")
 
 
 class ModalOpener:
     """Opens operation modals and fills in the facts about the instance picked in them."""
 
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, people: People) -> None:
         self.deps = deps
+        self.people = people
 
     def open(self, spec: FormSpec, *, body: dict[str, Any], client: WebClient, respond: Respond,
              initial: dict[str, str | None] | None = None, notes: list[str] | None = None) -> None:
@@ -45,6 +56,11 @@ class ModalOpener:
         glass = isinstance(spec, Operation) and may_break_glass(self.deps, acting_user(body) or "", instance)
         view = modals.operation_modal(spec, initial=initial, metadata={"channel": channel, "instance": instance},
                                       notes=notes or [], break_glass=glass)
+        for field in spec.fields:  # a prefilled time says its UTC from the start
+            epoch = epoch_of(initial.get(field.name)) if field.kind is FieldKind.TIME else None
+            if epoch is not None:
+                view = modals.with_info(view, field.name, Block.time_info(field.name),
+                                        [self.time_line(epoch, acting_user(body) or "")])
         try:
             opened = client.views_open(trigger_id=body.get("trigger_id"), view=view)
         except SlackApiError as error:
@@ -92,15 +108,48 @@ class ModalOpener:
             retention = directory.retention_days(instance_id)
             if retention:
                 lines.append(_("backups kept {days} days · earliest point ≈ {earliest}", days=retention,
-                               earliest=human_time(utcnow() - timedelta(days=retention))))
+                               earliest=slack_date(utcnow() - timedelta(days=retention))))
             decision = decide(self.deps, user, spec.ram_action, resource_of(self.deps, info), info.tags)
             if not decision.allowed:
                 lines.append(f":lock: {messages.decision_text(decision)}")
+        self._update(client, view, modals.with_source_info(view, lines))
+
+    def time_picked(self, body: dict[str, Any], client: WebClient) -> None:
+        """The user picked a time: show it in their zone and as the UTC value RDS will get, under the picker."""
+        view = body.get("view") or {}
+        action = next(iter(body.get("actions") or []), {})
+        name = str(action.get("action_id") or "") if isinstance(action, dict) else ""
+        spec = spec_of_view(view)
+        if spec is None or not any(f.name == name and f.kind is FieldKind.TIME for f in spec.fields):
+            return
+        picked = value_of(action)
+        epoch = epoch_of(picked if isinstance(picked, str) else selected(view, name))
+        lines = [self.time_line(epoch, acting_user(body) or "")] if epoch is not None else []
+        self._update(client, view, modals.with_info(view, name, Block.time_info(name), lines))
+
+    def time_line(self, epoch: int, user: str) -> str:
+        """'2026-12-06 10:00 (Asia/Shanghai, UTC+8) → RDS receives 2026-12-06T02:00:00Z'."""
         try:
-            client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=modals.with_source_info(view, lines))
+            moment = datetime.fromtimestamp(epoch, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return ":warning: " + _("That is not a time RDS can take.")
+        zone = self.people.person(user).tz if user else None
+        try:
+            local = (local_time(moment, zone), utc_offset(moment, zone)) if zone else None
+        except (ZoneInfoNotFoundError, ValueError):  # a zone name this Python does not know
+            local = None
+        if zone is None or local is None:
+            return ":earth_asia: " + _("RDS receives {utc} (Slack did not tell me your time zone, so I cannot show "
+                                       "it in yours).", utc=to_api(moment))
+        return ":earth_asia: " + _("{local} ({zone}, {offset}) → RDS receives {utc}", local=local[0],
+                                   zone=escape(zone), offset=local[1], utc=to_api(moment))
+
+    def _update(self, client: WebClient, view: dict[str, Any], new: dict[str, Any]) -> None:
+        try:
+            client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=new)
         except SlackApiError as error:
             # hash_conflict: the user changed the form meanwhile; their view wins.
-            log.info("source info not shown", extra={"error": error.response.get("error")})
+            log.info("modal info not shown", extra={"error": error.response.get("error")})
 
 
 def may_break_glass(deps: Deps, user: str, instance: str | None) -> bool:
@@ -109,7 +158,7 @@ def may_break_glass(deps: Deps, user: str, instance: str | None) -> bool:
     if instance and INSTANCE_ID.fullmatch(instance):
         resource = resource_of(deps, instance)
     else:
-        resource = f"acs:rds:{deps.settings.region_id}:{deps.settings.account_id}:dbinstance/*"
+        resource = any_instance(deps)
     return decide(deps, user, break_glass.ACTION, resource, None).allowed
 
 

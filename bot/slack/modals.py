@@ -10,54 +10,71 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.i18n import _
+from bot.i18n import _, tr
 from bot.operations.base import FieldKind, FieldSpec, FormSpec, Operation
 from bot.slack.ids import Block, Callback
 from bot.slack.text import escape, plain
+from bot.timeutil import epoch_of
 from bot.workflow.dry_run import CHECKED as DRY_RUN_CHECKED
 
 Blocks = list[dict[str, Any]]
 
 
 def _text(value: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": plain(value, limit=150)}
+    # Labels, hints and option names were wrapped at import: English ids, read here in the reader's language.
+    return {"type": "plain_text", "text": plain(tr(value), limit=150)}
 
 
 def option(value: str, label: str) -> dict[str, Any]:
-    return {"text": _text(label[:75]), "value": value[:150]}
+    return {"text": _text(tr(label)[:75]), "value": value[:150]}
 
 
-def element(spec: FieldSpec, initial: str | None = None) -> dict[str, Any]:
+def element(spec: FieldSpec, initial: str | list[str] | None = None) -> dict[str, Any]:
     """The input element for one field; action_id = block_id = the API parameter."""
     el: dict[str, Any]
+    names = initial if isinstance(initial, list) else []  # databases, when a request is edited and sent again
+    initial = initial if isinstance(initial, str) else None
     if spec.kind in {FieldKind.SELECT}:
         el = {"type": "static_select", "options": [option(v, label) for v, label in spec.options]}
         labels = dict(spec.options)
         if initial in labels:
             el["initial_option"] = option(initial, labels[initial])
+    elif spec.kind is FieldKind.CHECKBOX:
+        el = {"type": "checkboxes", "options": [option(v, label) for v, label in spec.options]}
+        ticked = [option(v, label) for v, label in spec.options if v == initial or v in names]
+        if ticked:
+            el["initial_options"] = ticked
     elif spec.kind in {FieldKind.INSTANCE, FieldKind.BACKUP, FieldKind.CROSS_BACKUP}:
         el = {"type": "external_select", "min_query_length": 0}
         if initial:
             el["initial_option"] = option(initial, initial)
     elif spec.kind is FieldKind.DATABASES:
         el = {"type": "multi_external_select", "min_query_length": 0}
+        if names:
+            el["initial_options"] = [option(name, name) for name in names[:100]]
     elif spec.kind is FieldKind.NUMBER:
         el = {"type": "number_input", "is_decimal_allowed": False}
         if initial:
             el["initial_value"] = initial
+    elif spec.kind is FieldKind.TIME:
+        # Picked in the user's own zone; Slack sends epoch seconds, so no zone can be mistaken (DESIGN.md).
+        el = {"type": "datetimepicker"}
+        epoch = epoch_of(initial)
+        if epoch is not None:
+            el["initial_date_time"] = epoch
     else:
         el = {"type": "plain_text_input", "multiline": spec.kind is FieldKind.LONG_TEXT}
         if spec.max_length:
             el["max_length"] = spec.max_length
         if initial:
             el["initial_value"] = initial[:3000]
-    if spec.placeholder and el["type"] != "number_input":
+    if spec.placeholder and el["type"] not in {"number_input", "datetimepicker", "checkboxes"}:
         el["placeholder"] = _text(spec.placeholder)
     el["action_id"] = spec.name
     return el
 
 
-def input_block(spec: FieldSpec, initial: str | None = None, *, dispatch: bool = False) -> dict[str, Any]:
+def input_block(spec: FieldSpec, initial: str | list[str] | None = None, *, dispatch: bool = False) -> dict[str, Any]:
     block: dict[str, Any] = {
         "type": "input",
         "block_id": spec.name,
@@ -75,7 +92,7 @@ def input_block(spec: FieldSpec, initial: str | None = None, *, dispatch: bool =
 def operation_modal(
     op: FormSpec,
     *,
-    initial: Mapping[str, str | None] | None = None,
+    initial: Mapping[str, str | list[str] | None] | None = None,
     metadata: Mapping[str, Any] | None = None,
     notes: Sequence[str] = (),
     break_glass: bool = False,
@@ -94,10 +111,10 @@ def operation_modal(
             blocks.append({
                 "type": "context",
                 "block_id": "optional_header",
-                "elements": [{"type": "mrkdwn", "text": f"{_('*Optional.*')} {op.meta.optional_note}".strip()}],
+                "elements": [{"type": "mrkdwn", "text": f"{_('*Optional.*')} {op.optional_note}".strip()}],
             })
-        # Choosing the main instance shows its facts under the picker.
-        dispatch = spec.name == "DBInstanceId"
+        # Choosing the main instance shows its facts under the picker; a time, itself in UTC.
+        dispatch = spec.name == "DBInstanceId" or spec.kind is FieldKind.TIME
         blocks.append(input_block(spec, initial.get(spec.name), dispatch=dispatch))
     if isinstance(op, Operation):
         blocks.append(dry_run_block(checked=initial.get(Block.DRY_RUN) == DRY_RUN_CHECKED))
@@ -147,13 +164,20 @@ def break_glass_block(*, checked: bool = False) -> dict[str, Any]:
 
 def with_source_info(view: dict[str, Any], lines: Sequence[str]) -> dict[str, Any]:
     """A copy of ``view`` with a context block about the chosen instance after its picker."""
+    return with_info(view, "DBInstanceId", Block.SOURCE_INFO, lines)
+
+
+def with_info(view: dict[str, Any], after: str, block_id: str, lines: Sequence[str]) -> dict[str, Any]:
+    """A copy of ``view`` whose context block ``block_id`` (replaced if there) follows block ``after``;
+    no ``lines``, no block."""
     keep = ("type", "callback_id", "title", "submit", "close", "private_metadata")
     new = {k: view[k] for k in keep if k in view}
-    blocks = [b for b in view.get("blocks", []) if b.get("block_id") != Block.SOURCE_INFO]
-    info = {"type": "context", "block_id": Block.SOURCE_INFO,
-            "elements": [{"type": "mrkdwn", "text": "\n".join(lines)[:2900]}]}
-    index = next((i for i, b in enumerate(blocks) if b.get("block_id") == "DBInstanceId"), -1)
-    blocks.insert(index + 1, info)
+    blocks = [b for b in view.get("blocks", []) if b.get("block_id") != block_id]
+    if lines:
+        info = {"type": "context", "block_id": block_id,
+                "elements": [{"type": "mrkdwn", "text": "\n".join(lines)[:2900]}]}
+        index = next((i for i, b in enumerate(blocks) if b.get("block_id") == after), -1)
+        blocks.insert(index + 1, info)
     new["blocks"] = blocks
     return new
 
@@ -180,15 +204,16 @@ def _parts(text: str, size: int = 2900, most: int = 20) -> list[str]:
     return parts[:most] or [""]
 
 
-def reject_modal(request_id: str, summary: str) -> dict[str, Any]:
-    """Asks the approver why they reject; the reason is shown to the requester."""
+def reject_modal(request_id: str, summary: str, *, from_home: bool = False) -> dict[str, Any]:
+    """Asks the approver why they reject; the reason is shown to the requester. ``from_home``: the
+    click came from their App Home, which is published again once they have rejected."""
     return {
         "type": "modal",
         "callback_id": Callback.REJECT,
         "title": _text(_("Reject request")),
         "submit": _text(_("Reject")),
         "close": _text(_("Back")),
-        "private_metadata": json.dumps({"request_id": request_id}),
+        "private_metadata": json.dumps({"request_id": request_id, **({"home": True} if from_home else {})}),
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": summary[:2900]}},
             {

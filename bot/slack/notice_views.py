@@ -14,16 +14,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from bot import operations
 from bot.i18n import _
 from bot.operations.base import Operation
-from bot.rds.errors import RdsError
+from bot.rds.errors import ErrorKind, RdsError
 from bot.store.models import Request
-from bot.timeutil import human_duration, human_time
+from bot.timeutil import human_duration, slack_date
 from bot.workflow import notices as n
+from bot.workflow.own import RESUBMITTABLE
 from bot.workflow.routing import Approvers
 from bot.workflow.states import EMOJI, LABELS, State
-from bot.slack.card_parts import (break_glass_blocks, decided_line, headline, iso_time, review_button, vote_buttons,
-                                  who_may_approve)
+from bot.slack.card_parts import (break_glass_blocks, decided_line, headline, iso_time, resubmit_actions, review_button,
+                                  vote_buttons, who_may_approve)
 from bot.slack.blocks import Blocks, Message, context, fields, section, strip, update_metadata
 from bot.slack.checked_view import checked_blocks
 from bot.slack.ids import Action, Block, Metadata
@@ -102,10 +104,10 @@ def anchor(_notice: n.Notice, facts: Facts) -> Message:
         else:
             status += " · " + _("{have}/{needed} approvals", have=len(approvers), needed=needed)
         if request.expires_at:
-            status += " · " + _("expires {when}", when=human_time(request.expires_at))
+            status += " · " + _("expires {when}", when=slack_date(request.expires_at))
     if state is State.HELD and request.expires_at:
         status += " · " + _("{why}; sent when it ends, {when}, if the decision made again still holds",
-                            why=escape(request.error_message or ""), when=human_time(request.expires_at))
+                            why=escape(request.error_message or ""), when=slack_date(request.expires_at))
     if approvers:
         status += " · " + _("approved by {approvers}", approvers=", ".join(user(a) for a in approvers))
     if rejecter:
@@ -135,7 +137,7 @@ def review_overdue(_notice: n.ReviewOverdue, facts: Facts) -> Message:
     since = iso_time(request.created_at.isoformat())
     text = ":rotating_light: " + _("*Break-glass review overdue*: {request_id}, a {operation} of `{instance}` run by "
                                    "{requester} without approval on {since}. An approver must review it.",
-                                   request_id=escape(request.id), operation=escape(request.operation),
+                                   request_id=escape(request.id), operation=escape(operations.noun(request.operation)),
                                    instance=escape(request.instance_id), requester=user(request.requester), since=since)
     blocks: Blocks = [section(text)]
     if request.reason:
@@ -190,12 +192,20 @@ def retrying(notice: n.Retrying, facts: Facts) -> Message:
     request, _op = _need(facts)
     retry_in_s = facts.retry_in_s
     safe = notice.safe
-    why = escape(str(notice.plain or notice.code or _("RDS did not answer")))
+    why = escape(_error_words(notice.code, notice.message, notice.error_kind, notice.plain) or notice.code
+                 or _("RDS did not answer"))
     guard = (_("The retry reuses the same ClientToken, so RDS cannot start a second job.")
              if safe else _("Before retrying, the bot checks whether the job already started, so it cannot run twice."))
     text = ":warning: " + _("RDS did not confirm the job: {why}\nI'll try again in about {delay}. {guard}", why=why,
                             delay=human_duration(timedelta(seconds=max(retry_in_s, 0))), guard=guard)
     return Message(text=text, blocks=[section(text)], metadata=update_metadata(request))
+
+
+def _error_words(code: str, message: str, kind: str, english: str) -> str:
+    """An RDS error stored with a notice, in the reader's words (a row from before ``kind`` was kept: its English)."""
+    if code and kind in set(ErrorKind):
+        return RdsError(code, message, kind=ErrorKind(kind)).plain()
+    return english
 
 
 @renders(n.Held)
@@ -228,6 +238,8 @@ def final(_notice: n.Final, facts: Facts) -> Message:
     if request.submitted_at and request.finished_at:
         took = _("took {duration}", duration=human_duration(request.finished_at - request.submitted_at))
     blocks = [section(body), context(f"{request.id}", took, _("requested by {requester}", requester=user(request.requester)))]
+    if state is State.FAILED and request.approvals_needed == 0:  # no DM follows: the requester reads it here
+        blocks.append(resubmit_actions(request.id))
     return Message(
         text=strip(body),
         blocks=blocks,
@@ -258,7 +270,8 @@ def direct(_notice: n.DirectMessage, facts: Facts) -> Message:
                                     why=escape(request.error_message or ""), **about),
     }
     text = lines.get(state) or _("Your request {request_id} is {state}.", request_id=request.id, state=LABELS[state])
-    return Message(text=strip(text), blocks=[section(text)], metadata=update_metadata(request))
+    blocks = [section(text), *([resubmit_actions(request.id)] if state in RESUBMITTABLE else [])]
+    return Message(text=strip(text), blocks=blocks, metadata=update_metadata(request))
 
 
 @renders(n.Opened)
@@ -266,7 +279,7 @@ def opened(_notice: n.Opened, facts: Facts) -> Message:
     """The first reply when a request runs under someone else's message (Back up now)."""
     request, op = _need(facts)
     text = ":arrow_forward: " + _("{requester} started a {operation} of `{instance}` ({request_id}).",
-                                 requester=user(request.requester), operation=op.name,
+                                 requester=user(request.requester), operation=operations.noun(op.name),
                                  instance=escape(request.instance_id), request_id=request.id)
     return Message(text=strip(text), blocks=[section(text)], metadata=update_metadata(request))
 
@@ -279,7 +292,9 @@ def reminder(notice: n.ReminderPost, _facts: Facts) -> Message:
     if last.get("none"):
         age = ":warning: " + _("it has *no successful backup* at all.")
     elif last.get("error"):
-        age = _("I could not read its backups ({error}).", error=escape(str(last['error'])))
+        error = _error_words(str(last.get("code") or ""), str(last.get("message") or ""), str(last.get("kind") or ""),
+                             str(last["error"]))
+        age = _("I could not read its backups ({error}).", error=escape(error))
     else:
         seconds = int(last.get("age_s", 0))
         icon = ":large_green_circle:" if seconds < 86400 else (":large_yellow_circle:" if seconds < 3 * 86400 else ":red_circle:")

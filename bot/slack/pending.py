@@ -11,6 +11,7 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import operations
 from bot.i18n import _
 from bot.store.models import Request
 from bot.timeutil import human_duration, utcnow
@@ -41,7 +42,7 @@ def _line(client: WebClient, request: Request) -> str:
     name = f"<{link}|{request.id}>" if link else f"`{request.id}`"
     have = _("needs {needed} approvals", needed=max(request.approvals_needed, 1))
     return "• " + _("{request} · {operation} `{instance}` · by {requester} · {age} ago · {needs}", request=name,
-                    operation=escape(request.operation), instance=escape(request.instance_id),
+                    operation=escape(operations.noun(request.operation)), instance=escape(request.instance_id),
                     requester=user(request.requester), age=human_duration(utcnow() - request.created_at), needs=have)
 
 

@@ -1,7 +1,9 @@
 """Delivers outbox messages to Slack (the workflow's Sender port).
 
 Each notice is rendered by the renderer registered for its type and sent where
-its placement says. Every message carries metadata naming its request (and,
+its placement says, in the language of who reads it there: a DM in its
+person's Slack locale, anything in a channel (cards, threads, reminders) in
+RDSBOT_CHANNEL_LOCALE. Every message carries metadata naming its request (and,
 for updates, its outbox key), so after a crash between "Slack has it" and "we recorded it" the
 sender can find it in the thread instead of posting it twice.
 """
@@ -16,6 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import metrics, operations
+from bot.i18n import SOURCE, Reader, use_reader
 from bot.operations.base import Operation
 from bot.store.models import OutboxMessage, Request
 from bot.workflow.notices import Final, Notice, Placement, UnknownNotice, decode
@@ -27,6 +30,7 @@ from bot.slack import notice_views
 from bot.slack.blocks import Message
 from bot.slack.ids import Metadata
 from bot.slack.notice_views import Facts
+from bot.slack.people import People
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +52,12 @@ class SlackSender:
     """Renders outbox notices with :mod:`bot.slack.notice_views` and sends each where its placement says."""
 
     def __init__(self, client: WebClient, *, approval_channel: str | None, requests: Requests,
-                 retry_in_s: float, routing: Routing | None = None) -> None:
+                 retry_in_s: float, routing: Routing | None = None, people: People | None = None,
+                 default_locale: str = SOURCE, channel_locale: str = SOURCE) -> None:
         self.client = client
+        self.people = people  # a DM is written in its reader's Slack locale
+        self.default_locale = default_locale  # RDSBOT_DEFAULT_LOCALE: when that locale is unknown
+        self.channel_locale = channel_locale  # RDSBOT_CHANNEL_LOCALE: cards, threads, channel posts
         self.approval_channel = approval_channel
         self.requests = requests
         self.retry_in_s = retry_in_s
@@ -58,6 +66,20 @@ class SlackSender:
     # ------------------------------------------------------------- the port
     def send(self, message: OutboxMessage, request: Request | None) -> tuple[str, str]:
         notice = _decode(message)
+        with use_reader(self._reader(notice, request)):
+            return self._deliver(notice, message, request)
+
+    def _reader(self, notice: Notice, request: Request | None) -> Reader:
+        """Who reads it: a DM, its person (in their Slack locale); anything in a channel, the channel."""
+        if notice.placement is Placement.DM:
+            to = str(getattr(notice, "to", "") or (request.requester if request is not None else ""))
+            if to and self.people is not None:
+                locale = self.people.locale
+                return Reader(lambda: locale(to), fallback=self.default_locale)
+            return Reader.fixed(self.default_locale)
+        return Reader.fixed(self.channel_locale)
+
+    def _deliver(self, notice: Notice, message: OutboxMessage, request: Request | None) -> tuple[str, str]:
         if notice.placement is Placement.CHANNEL:
             channel = str(getattr(notice, "channel", "") or "")
             # A channel post may belong to a request (an overdue review): its renderer then gets the facts.

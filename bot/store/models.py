@@ -54,6 +54,9 @@ class Request(_AboutAnInstance, table=True):
     operation: str = Field(max_length=32)
     state: str = Field(max_length=32)
     requester: str = Field(max_length=64)
+    # Where its instance lives, with region_id: the alias of its account in accounts.toml ("": the one
+    # account). Every call of the request (the job, its progress) goes to this account and region.
+    account: str = Field(default="", max_length=64)
     resource: str = Field(max_length=512)
     params: dict[str, Any] = _json_column()
     tags: dict[str, Any] = _json_column()

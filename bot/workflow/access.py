@@ -2,7 +2,7 @@
 
 :func:`resource_of` is the only place an instance's ARN is made, so requests,
 the modal's preview, the listing, reminders and pickers all name an instance
-the same way (its own region, the deployment's account). A request's resources
+the same way (its own region and account). A request's resources
 are every instance it touches (:class:`Resource`); the requester needs the
 operation's action on each, an approver ``rdsbot:Approve`` on each, and the
 strictest approval rule among them applies.
@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.operations.base import Operation, Touched
+from bot.i18n import in_english
+from bot.operations.base import Context, Operation, Touched
 from bot.policy import Decision
 from bot.policy.arn import instance_arn
 from bot.policy.subjects import is_user_id
@@ -30,42 +31,63 @@ from bot.workflow.freezes import Frozen
 APPROVE_ACTION = "rdsbot:Approve"
 
 
-def resource_of(deps: Deps, instance: InstanceInfo | str, region: str | None = None) -> str:
-    """The ARN of an instance: in its own region when known (a DR instance lives elsewhere)."""
+def resource_of(deps: Deps, instance: InstanceInfo | str, region: str | None = None, account: str | None = None) -> str:
+    """The ARN of an instance: in its own region and account when known (a DR instance lives elsewhere;
+    with accounts.toml, the ID of the account it was found in; a bare ID: the default account's)."""
     if isinstance(instance, InstanceInfo):
-        instance_id, region = instance.id, instance.region_id or region
+        instance_id, region, account = instance.id, instance.region_id or region, instance.account or account
     else:
         instance_id = instance
-    return instance_arn(region or deps.settings.region_id, deps.settings.account_id, instance_id)
+    return instance_arn(region or deps.settings.region_id, account_id_of(deps, account), instance_id)
+
+
+def account_id_of(deps: Deps, alias: str | None) -> str:
+    """The account ID ARNs carry for an alias (RDSBOT_ACCOUNT_ID without accounts.toml)."""
+    return deps.directory.accounts().account_id(alias)
+
+
+def any_instance(deps: Deps) -> str:
+    """The ARN pattern of every instance of the default account in the default region (nothing named yet)."""
+    return f"acs:rds:{deps.settings.region_id}:{account_id_of(deps, None)}:dbinstance/*"
+
+
+def validation_context(deps: Deps, user: str) -> Context:
+    """What validation may consult: the live estate (every account and region), the clock, the default
+    region, and where an instance is looked for as a not-found error says it (``cn-hangzhou, prod · cn-shanghai``)."""
+    where = ", ".join(place.label() for place in deps.directory.gateways.places())
+    return Context(directory=deps.directory, now=utcnow(), region_id=deps.settings.region_id, user=user, where=where)
 
 
 @dataclass(frozen=True)
 class Resource:
-    """One instance a request touches, as the policy sees it: its role, ARN and tags (None: unknown)."""
+    """One instance a request touches, as the policy sees it: its role, place, ARN and tags (None: unknown)."""
 
     role: str
     instance_id: str
     region_id: str
     arn: str
     tags: dict[str, str] | None
+    account: str = ""  # the alias of its account (accounts.toml); "" = the one account
 
     def record(self) -> dict[str, Any]:
         return {"role": self.role, "instance_id": self.instance_id, "region_id": self.region_id, "arn": self.arn,
-                "tags": self.tags}
+                "tags": self.tags, "account": self.account}
 
 
 def resources_of(deps: Deps, touched: Sequence[Touched]) -> list[Resource]:
-    """The policy resources of a plan: every instance it touches, in its own region."""
+    """The policy resources of a plan: every instance it touches, in its own region and account."""
     return [Resource(t.role, t.instance.id, t.instance.region_id or deps.settings.region_id,
-                     resource_of(deps, t.instance), t.instance.tags) for t in touched]
+                     resource_of(deps, t.instance), t.instance.tags, t.instance.account) for t in touched]
 
 
 def stored_resources(request: Request) -> list[Resource]:
     """The resources recorded with a request (one, for rows older than the resources column)."""
     rows = request.resources or [{"role": "instance", "instance_id": request.instance_id,
-                                  "region_id": request.region_id, "arn": request.resource, "tags": request.tags}]
+                                  "region_id": request.region_id, "arn": request.resource, "tags": request.tags,
+                                  "account": request.account}]
     return [Resource(str(r.get("role") or "instance"), str(r.get("instance_id") or ""), str(r.get("region_id") or ""),
-                     str(r.get("arn") or ""), r.get("tags") if isinstance(r.get("tags"), dict) else None)
+                     str(r.get("arn") or ""), r.get("tags") if isinstance(r.get("tags"), dict) else None,
+                     str(r.get("account") or ""))
             for r in rows]
 
 
@@ -148,7 +170,7 @@ def decision_record(decision: Decision) -> dict[str, Any]:
         "policy_version": decision.policy_version,
         "rule": None if rule is None else {"path": rule.path, "line": rule.line, "text": rule.text},
         "via": decision.via,
-        "explanation": decision.explain(),
+        "explanation": in_english(decision.explain),  # the audit trail is one language
     }
 
 

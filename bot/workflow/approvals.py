@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.i18n import _, _n, tr
 from bot.policy.matching import compile_wildcard
 from bot.workflow.reloading import FileStore, RulesReload, text_version, toml_tables
 
@@ -36,7 +37,7 @@ class Requirement:
 
     approvers: int = 1
     pool: str | None = None  # e.g. "role:dba": approvers must hold this role too
-    rule: str = "default: one approver"
+    rule: str = _("default: one approver")  # an English id (import time): shown through bot.i18n.tr
 
 
 DEFAULT = Requirement()
@@ -68,9 +69,11 @@ class Rule:
         return all(key in tags and compile_wildcard(value)(tags[key]) for key, value in self.tags.items())
 
     def requirement(self, where: str) -> Requirement:
-        pool = f" from {self.pool}" if self.pool else ""
-        return Requirement(self.approvers, self.pool, f"{where}: {self.name} ({self.approvers} approver"
-                                                      f"{'s' if self.approvers != 1 else ''}{pool})")
+        about = {"where": where, "name": self.name, "pool": self.pool}
+        text = (_n("{where}: {name} ({n} approver from {pool})", "{where}: {name} ({n} approvers from {pool})",
+                   self.approvers, **about) if self.pool
+                else _n("{where}: {name} ({n} approver)", "{where}: {name} ({n} approvers)", self.approvers, **about))
+        return Requirement(self.approvers, self.pool, text)
 
 
 class ApprovalRules:
@@ -110,7 +113,8 @@ class ApprovalRules:
             candidates.append(DEFAULT)
         best = max(candidates, key=lambda r: (r.approvers, r.pool is not None))
         if best.approvers < floor:
-            return Requirement(floor, best.pool, f"{best.rule}; raised to {floor}: this operation always needs approval")
+            return Requirement(floor, best.pool, _("{rule}; raised to {floor}: this operation always needs approval",
+                                                   rule=tr(best.rule), floor=floor))
         return best
 
 

@@ -33,6 +33,7 @@ class Assessment:
     decision: Decision
     needed: Requirement | None
     frozen: Frozen | None = None  # a change freeze in force now: a real submission is refused up front
+    account: str = ""  # the main instance's account alias (accounts.toml): with ``region``, where it runs
 
     @property
     def tags(self) -> dict[str, str] | None:
@@ -58,11 +59,14 @@ class Assessment:
 
 
 def assess(deps: Deps, op: Operation, plan: Plan, user: str) -> Assessment:
-    """The policy on every instance the plan touches, in its own region, and the strictest approval rule."""
+    """The policy on every instance the plan touches, in its own region and account, and the strictest approval rule."""
     region = (plan.instance.region_id if plan.instance is not None else "") or deps.settings.region_id
-    resource = resource_of(deps, plan.instance_id, region)
+    account = plan.instance.account if plan.instance is not None else ""
+    resource = resource_of(deps, plan.instance_id, region, account)
     tags = plan.instance.tags if plan.instance is not None else None
-    resources = resources_of(deps, plan.touched) or [Resource("instance", plan.instance_id, region, resource, tags)]
+    resources = (resources_of(deps, plan.touched)
+                 or [Resource("instance", plan.instance_id, region, resource, tags, account)])
     return Assessment(op=op, plan=plan, region=region, resource=resource, resources=resources,
                       decision=decide_all(deps, user, op.ram_action, resources),
-                      needed=requirement(deps, op, resources), frozen=freeze_of(deps, op.ram_action, resources))
+                      needed=requirement(deps, op, resources), frozen=freeze_of(deps, op.ram_action, resources),
+                      account=account)

@@ -3,11 +3,13 @@
 Bolt's lazy listeners and the workflow's own follow-ups (sending an approved
 request to RDS) share one pool. Counting what is in flight lets shutdown and
 tests wait for the bot to be idle (:meth:`Background.wait_idle`) instead of
-sleeping and hoping.
+sleeping and hoping. Each task runs in a copy of its submitter's context
+variables, so the language a request is rendered in follows its follow-ups.
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,10 +25,12 @@ class Background(ThreadPoolExecutor):
         self._idle = threading.Condition()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run ``fn`` in a copy of the caller's context (as asyncio tasks do): whoever a Slack
+        request is rendered for (:mod:`bot.i18n`'s reader) is who its follow-ups render for."""
         with self._idle:
             self._busy += 1
         try:
-            future = super().submit(fn, *args, **kwargs)
+            future = super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
         except RuntimeError:
             self._done(None)
             raise

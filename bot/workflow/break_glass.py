@@ -21,7 +21,7 @@ from sqlalchemy import func, update
 from sqlmodel import select
 
 from bot import metrics
-from bot.i18n import _
+from bot.i18n import _, in_english
 from bot.operations.base import FieldError, FieldErrors, Form
 from bot.store.models import Request
 from bot.timeutil import utcnow
@@ -52,7 +52,7 @@ def require(deps: Deps, user: str, resources: Sequence[Resource], *, operation: 
         with deps.db.session() as session:
             tx.note(session, None, "break_glass_refused", actor=user,
                     detail={"operation": operation, "resources": [r.record() for r in resources],
-                            "explanation": decision.explain()})
+                            "explanation": in_english(decision.explain)})
         raise FieldErrors({FIELD: FieldError.of(
             "break_glass_denied", "You may not break the glass here: {explanation}", explanation=decision.explain())})
     if not reason:

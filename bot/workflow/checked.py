@@ -18,11 +18,12 @@ A lookup that fails is kept as ``{"error": ...}``: it never blocks the request.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bot.operations.base import Touched
-from bot.operations.checks import earliest_point
+from bot.operations.checks import window_start
+from bot.rds.backup_search import backup_by_id, cross_region_by_id
 from bot.rds.directory import BackupInfo, CrossRegionBackup
 from bot.rds.errors import RdsError
 from bot.timeutil import utcnow
@@ -43,7 +44,9 @@ def gather(deps: Deps, found: Assessment) -> dict[str, Any]:
                           {"approvers": found.needed.approvers, "pool": found.needed.pool, "rule": found.needed.rule}),
     }
     if params.get("RestoreType") == "0" and params.get("BackupId"):
-        facts["backup"] = _guarded(lambda: _cross_backup(deps, str(params["DBInstanceId"]), str(params["BackupId"])))
+        # The set's own instance: a "source" when it is restored into another one.
+        owner = next((t.instance.id for t in found.plan.touched if t.role == "source"), str(params["DBInstanceId"]))
+        facts["backup"] = _guarded(lambda: _cross_backup(deps, owner, str(params["BackupId"])))
     elif params.get("BackupId"):
         facts["backup"] = _guarded(lambda: _backup(deps, str(params["DBInstanceId"]), str(params["BackupId"])))
     if params.get("RestoreTime"):
@@ -89,14 +92,12 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _backup(deps: Deps, instance_id: str, backup_id: str) -> dict[str, Any]:
-    found = next((b for b in deps.directory.backups(instance_id) if b.id == backup_id), None)
-    return _backup_set(instance_id, backup_id, found)
+    return _backup_set(instance_id, backup_id, backup_by_id(deps.directory, instance_id, backup_id))
 
 
 def _cross_backup(deps: Deps, instance_id: str, backup_id: str) -> dict[str, Any]:
-    now = utcnow()
-    page = deps.directory.cross_region_backups(instance_id, start=now - timedelta(days=730), end=now, page_size=100)
-    found = next((b for b in page.items if str(b.id) == backup_id), None)
+    found = (cross_region_by_id(deps.directory, instance_id, int(backup_id), now=utcnow())
+             if backup_id.isdigit() else None)
     return _backup_set(instance_id, backup_id, found, region=found.region if found is not None else None)
 
 
@@ -110,7 +111,7 @@ def _backup_set(instance_id: str, backup_id: str, found: BackupInfo | CrossRegio
 
 def _window(deps: Deps, instance_id: str, restore_time: str) -> dict[str, Any]:
     retention = deps.directory.retention_days(instance_id)
-    earliest = earliest_point(deps.directory.backups(instance_id), retention, utcnow())
+    earliest = window_start(deps.directory, instance_id, utcnow())
     return {"time": restore_time, "instance_id": instance_id, "retention_days": retention,
             "earliest": _iso(earliest)}
 

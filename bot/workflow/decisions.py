@@ -25,11 +25,11 @@ from bot.workflow.deps import Deps
 from bot.workflow.execution import release
 from bot.workflow.outcomes import CancelOutcome, VoteOutcome
 from bot.workflow.queries import approvers_in
-from bot.workflow.states import State
+from bot.workflow.states import LABELS, State
 
 
 def _label(state: str) -> str:
-    return state.replace("_", " ")
+    return LABELS[State(state)]
 
 
 def vote(deps: Deps, request_id: str, *, user: str, approve: bool, reason: str = "") -> VoteOutcome:

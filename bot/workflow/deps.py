@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.policy import PolicyStore
-from bot.rds.directory import RdsDirectory
+from bot.rds.estate import Estate
 from bot.rds.gateway import RdsGateway
 from bot.store.db import Database
 from bot.workflow.approvals import ApprovalRulesStore
@@ -35,8 +35,8 @@ class Deps:
     settings: Settings
     db: Database
     policy: PolicyStore
-    gateway: RdsGateway
-    directory: RdsDirectory
+    gateway: RdsGateway  # the default place's (the bot's own identity in RDSBOT_REGION_ID)
+    directory: Estate  # every account and region (bot.rds.estate); ``at(place)`` for one
     rules: ApprovalRulesStore | None = None
     freezes: FreezeStore | None = None  # change freezes (freeze.toml); None: no freezes
     groups: GroupResolver = field(default_factory=NoGroups)

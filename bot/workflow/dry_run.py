@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.i18n import _
-from bot.operations.base import Form
+from bot.operations.base import Form, role_name
 from bot.policy import Decision
 from bot.store.models import Request
 from bot.workflow import transitions as tx
@@ -112,7 +112,7 @@ def lines(result: DryRun, code: Callable[[str], str] = str,
     out.append(_("Policy, {action} for {user}:", action=code(op.ram_action), user=code(found.decision.subject)))
     for resource, decision in result.decisions:
         tags = ", ".join(f"{k}={v}" for k, v in sorted((resource.tags or {}).items())) or _("no tags")
-        out.append(_("  {role} {instance} ({tags}): {explanation}", role=resource.role,
+        out.append(_("  {role} {instance} ({tags}): {explanation}", role=role_name(resource.role),
                      instance=code(resource.instance_id), tags=code(tags), explanation=explain(decision)))
     out.append(_approval(found, code))
     if found.frozen is not None:

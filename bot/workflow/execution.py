@@ -190,7 +190,8 @@ def call_failed(deps: Deps, request: Request, op: Operation, error: RdsError) ->
             tx.note(session, request.id, "submit_retry_scheduled", actor="rdsbot", state=State.SUBMITTED,
                     detail={"code": error.code, "kind": error.kind, "attempt": request.attempts})
             n.post(session, n.Retrying(code=error.code, plain=error.plain(), attempt=request.attempts,
-                                       safe=op.takes_client_token),
+                                       safe=op.takes_client_token, message=error.message[:2000],
+                                       error_kind=error.kind.value),
                    request_id=request.id, key=f"{request.id}:retry:{request.attempts}")
         else:
             moved = tx.move(session, request.id, State.FAILED, actor="rdsbot", event="failed",

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.i18n import _
 from bot.policy.matching import compile_wildcard
+from bot.timeutil import zoned_time
 from bot.workflow.reloading import FileStore, text_version, toml_tables
 
 FILE = "freeze.toml"
@@ -105,7 +106,8 @@ class Frozen:
     version: str
 
     def local_end(self) -> str:
-        return self.until.astimezone(ZoneInfo(self.zone)).strftime("%Y-%m-%d %H:%M %Z")
+        """The end in the window's own zone, named in full ("CST" could be China's or Chicago's)."""
+        return zoned_time(self.until, self.zone)
 
     def why(self) -> str:
         return _("change freeze {window} is in force until {until}", window=self.window, until=self.local_end())

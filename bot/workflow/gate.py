@@ -19,18 +19,18 @@ from datetime import datetime, timedelta
 
 from bot import operations
 from bot.i18n import _
-from bot.operations.base import Context, FieldErrors, Operation
+from bot.operations.base import FieldErrors, Operation
 from bot.policy import Decision
 from bot.rds.errors import RdsError
 from bot.timeutil import utcnow
 from bot.workflow.access import (Resource, approver_decision, decide_all, freeze_of, in_pool, requirement,
-                                 resources_of, stored_resources)
+                                 resources_of, stored_resources, validation_context)
 from bot.workflow import break_glass
 from bot.workflow.queries import Requests
 from bot.store.models import Request
 from bot.workflow.deps import Deps
 from bot.workflow.freezes import Frozen
-from bot.workflow.states import State
+from bot.workflow.states import LABELS, State
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def verdict(deps: Deps, request: Request) -> Verdict:
     rules as they are now, the instances' tags and state read fresh from RDS, the form
     validated again, and every approval checked against the approver's current rights."""
     if request.state != State.APPROVED:
-        return Refuse(_("the request is {state}, not approved", state=request.state.replace("_", " ")))
+        return Refuse(_("the request is {state}, not approved", state=LABELS[State(request.state)]))
     _reload(deps)
     op = operations.require(request.operation)
     try:
@@ -130,8 +130,7 @@ def _fresh_resources(deps: Deps, op: Operation, request: Request) -> list[Resour
     for resource in stored_resources(request):
         deps.directory.forget(resource.instance_id)
     if request.form:
-        plan = op.validate(request.form, Context(directory=deps.directory, now=utcnow(),
-                                                 region_id=deps.settings.region_id, user=request.requester))
+        plan = op.validate(request.form, validation_context(deps, request.requester))
         fresh = resources_of(deps, plan.touched)
         if fresh:
             return fresh

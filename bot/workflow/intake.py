@@ -21,14 +21,14 @@ from bot.workflow import break_glass, checked, dry_run
 from bot.workflow import notices as n
 from bot.workflow import routing
 from bot.workflow import transitions as tx
-from bot.workflow.access import decide_all, decision_record, rules_version, stored_resources
+from bot.workflow.access import decide_all, decision_record, rules_version, stored_resources, validation_context
 from bot.workflow.assess import Assessment, assess
 from bot.workflow.deps import Deps
 from bot.workflow.dry_run import DryRun
 from bot.workflow.execution import release
 from bot.workflow.limits import Limit
 from bot.workflow.outcomes import Denied, Submitted
-from bot.workflow.states import State
+from bot.workflow.states import LABELS, State
 
 
 # Form fields that only steer the modal; never validated again, never kept.
@@ -36,8 +36,8 @@ EPHEMERAL_FIELDS = frozenset({"dry_run", "break_glass"})
 
 
 def context(deps: Deps, user: str) -> Context:
-    """What validation may consult: the live estate, the clock and the default region."""
-    return Context(directory=deps.directory, now=utcnow(), region_id=deps.settings.region_id, user=user)
+    """What validation may consult: the live estate (every account and region), the clock, the default region."""
+    return validation_context(deps, user)
 
 
 def submit(deps: Deps, op_name: str, *, user: str, channel: str, form: Form,
@@ -104,7 +104,7 @@ def open_request(deps: Deps, op: Operation, plan: Plan, *, user: str, channel: s
     now = utcnow()
     request = Request(
         id=tx.new_request_id(op.name), operation=op.name, state=state.value, requester=user, channel_id=channel,
-        region_id=region, instance_id=plan.instance_id, resource=resource, params=plan.params,
+        region_id=region, account=found.account, instance_id=plan.instance_id, resource=resource, params=plan.params,
         tags=dict(tags or {}), reason=reason, resources=[r.record() for r in resources],
         form={k: v for k, v in form.items() if k not in EPHEMERAL_FIELDS},
         approvals_needed=needed.approvers if needed else 0,
@@ -198,10 +198,10 @@ def busy(deps: Deps, op: Operation, instance_id: str, key: str | None) -> FieldE
         other = session.exec(select(Request).where(Request.exclusive_key == key)).first()
     if other is None:
         error = FieldError.of("busy", "A {operation} of {instance} is already under way; wait for it to finish.",
-                              operation=op.name, instance=instance_id)
+                              operation=operations.noun(op.name), instance=instance_id)
     else:
         error = FieldError.of("busy_by", "A {operation} of {instance} is already under way by {requester} "
-                              "({request_id}, {state}); wait for it to finish.", operation=op.name,
-                              instance=instance_id, requester=f"<@{other.requester}>", request_id=other.id,
-                              state=other.state.replace("_", " "))
+                              "({request_id}, {state}); wait for it to finish.", operation=operations.noun(op.name),
+                              instance=instance_id, requester="<@" + other.requester + ">", request_id=other.id,
+                              state=LABELS[State(other.state)])
     return FieldErrors({"DBInstanceId": error})

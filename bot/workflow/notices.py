@@ -97,9 +97,11 @@ class Retrying(Notice, kind="retrying"):
     """RDS left the outcome of a call unknown; recovery will ask again."""
 
     code: str = ""
-    plain: str = ""
+    plain: str = ""  # the error in English words, for rows written before ``message`` and ``error_kind``
     attempt: int = 0
     safe: bool = False  # the retry reuses the ClientToken
+    message: str = ""  # the API's own message: with code and kind, the words are rendered for the reader
+    error_kind: str = ""
 
 
 class Held(Notice, kind="held"):

@@ -18,6 +18,7 @@ from bot.operations.base import Operation, Progress
 from bot.rds.errors import RdsError
 from bot.store.models import Request
 from bot.timeutil import utcnow
+from bot.workflow import identity
 from bot.workflow import notices as n
 from bot.workflow import transitions as tx
 from bot.workflow.deps import Deps
@@ -40,7 +41,7 @@ def poll(deps: Deps, request_id: str) -> Progress | None:
         try:
             memo = {**(request.progress or {}).get("memo", {}),
                     "submitted_at": (request.submitted_at or request.created_at).isoformat()}
-            progress = op.probe(deps.directory, request.params, request.result, memo)
+            progress = op.probe(identity.directory_for(deps, request), request.params, request.result, memo)
         except RdsError as error:
             _poll_error(deps, request, error, now)
             return None

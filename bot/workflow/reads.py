@@ -10,15 +10,17 @@ where a person's rights are applied to what it shows them.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
 
 from bot import operations
 from bot.operations.backups import ListingQuery
 from bot.operations.backups import describe as describe_listing
 from bot.operations.base import FieldErrors, Form
 from bot.policy import Decision
+from bot.rds.backup_search import Found, cross_region_by_id, search_backups, search_cross_region
 from bot.rds.directory import BackupInfo, CrossRegionBackup, InstanceInfo
 from bot.rds.errors import RdsError
+from bot.rds.estate import Search
 from bot.timeutil import utcnow
 from bot.workflow import transitions as tx
 from bot.workflow.access import decide, decision_record, resource_of
@@ -64,7 +66,6 @@ READ_INSTANCE = "rds:DescribeDBInstances"
 READ_BACKUPS = "rds:DescribeBackups"
 READ_CROSS_REGION = "rds:DescribeCrossRegionBackups"
 READ_DATABASES = "rds:DescribeDatabases"
-PICKER_WINDOW = timedelta(days=30)
 
 
 class ReadRefused(Exception):
@@ -90,8 +91,40 @@ def _readable(deps: Deps, user: str, action: str, instance_id: str) -> InstanceI
 
 def visible_instances(deps: Deps, user: str, query: str, *, engine: str | None = None) -> list[InstanceInfo]:
     """Instances matching ``query`` that ``user`` may see; the others are not mentioned at all."""
-    found = deps.directory.search_instances(query, engine=engine)
-    return [i for i in found if may_read(deps, user, READ_INSTANCE, i).allowed]
+    return visible_search(deps, user, query, engine=engine).instances
+
+
+def visible_search(deps: Deps, user: str, query: str, *, engine: str | None = None,
+                   reach: Reach | None = None) -> Search:
+    """Instances matching ``query`` in every account and region (or only where ``reach`` allows) that
+    ``user`` may see, and the places that could not be read (their names are no secret: they are the
+    bot's configuration)."""
+    found = deps.directory.search(query, engine=engine, regions=reach.regions if reach else None,
+                                  account=reach.account if reach else None)
+    return Search([i for i in found.instances if may_read(deps, user, READ_INSTANCE, i).allowed], found.unreadable)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Where a cross-region backup set can be restored: the regions RDS lists for it, in its own account."""
+
+    regions: tuple[str, ...]
+    account: str
+
+
+def restore_reach(deps: Deps, user: str, owner_id: str, backup_id: str) -> Reach | None:
+    """Where set ``backup_id`` of ``owner_id`` may be restored; None when unknown (unreadable for ``user``,
+    not found, or RDS lists no regions): then nothing is narrowed and validation decides."""
+    if not backup_id.isdigit():
+        return None
+    try:
+        info = _readable(deps, user, READ_CROSS_REGION, owner_id)
+        found = cross_region_by_id(deps.directory, info.id, int(backup_id), now=utcnow())
+    except (ReadRefused, RdsError):
+        return None
+    if found is None or not found.restore_regions:
+        return None
+    return Reach(tuple(found.restore_regions), info.account)
 
 
 def instance_facts(deps: Deps, user: str, instance_id: str) -> InstanceInfo:
@@ -99,18 +132,23 @@ def instance_facts(deps: Deps, user: str, instance_id: str) -> InstanceInfo:
     return _readable(deps, user, READ_INSTANCE, instance_id)
 
 
-def backup_sets(deps: Deps, user: str, instance_id: str) -> list[BackupInfo]:
-    """The instance's successful backup sets (raises ReadRefused, RdsError)."""
+def backup_sets(deps: Deps, user: str, instance_id: str, query: str = "") -> Found[BackupInfo]:
+    """The instance's successful backup sets that ``query`` asks for, among all of them: a day
+    (yyyy-mm-dd), a month (yyyy-mm), ID digits, or nothing for the newest (raises ReadRefused, RdsError)."""
     info = _readable(deps, user, READ_BACKUPS, instance_id)
-    return [b for b in deps.directory.backups(info.id) if b.ok]
+    return search_backups(deps.directory, info.id, query)
 
 
-def cross_region_sets(deps: Deps, user: str, instance_id: str) -> list[CrossRegionBackup]:
-    """Restorable cross-region sets of the last 30 days (raises ReadRefused, RdsError)."""
+def cross_region_sets(deps: Deps, user: str, instance_id: str, query: str = "") -> Found[CrossRegionBackup]:
+    """Restorable cross-region sets of the last 730 days that ``query`` asks for, typed as for
+    :func:`backup_sets` (raises ReadRefused, RdsError)."""
     info = _readable(deps, user, READ_CROSS_REGION, instance_id)
-    now = utcnow()
-    page = deps.directory.cross_region_backups(info.id, start=now - PICKER_WINDOW, end=now, page_size=100)
-    return [b for b in page.items if not b.failed and b.method != "L"]
+    return search_cross_region(deps.directory, info.id, query, now=utcnow(), usable=_restorable)
+
+
+def _restorable(backup: CrossRegionBackup) -> bool:
+    """RestoreDdrTable takes a set that succeeded and is physical (a logical set restores no tables)."""
+    return not backup.failed and backup.method != "L"
 
 
 def database_names(deps: Deps, user: str, instance_id: str) -> list[str]:

@@ -20,6 +20,7 @@ from bot.i18n import _
 from bot.rds.errors import ErrorKind, RdsError
 from bot.store.models import Request
 from bot.timeutil import utcnow
+from bot.workflow import identity
 from bot.workflow import transitions as tx
 from bot.workflow.deps import Deps
 from bot.workflow.execution import (MAX_SUBMIT_ATTEMPTS, call_failed, call_rds, freeze_ended, release, retry_delay_s,
@@ -73,7 +74,8 @@ def resubmit(deps: Deps, request: Request) -> None:
                                                 ErrorKind.API))
         return
     if not op.takes_client_token:
-        found = op.find_started(deps.directory, claimed.id, claimed.params, claimed.submitted_at or claimed.created_at)
+        found = op.find_started(identity.directory_for(deps, claimed), claimed.id, claimed.params,
+                                claimed.submitted_at or claimed.created_at)
         if found is not None:
             started(deps, claimed, op, found)
             return

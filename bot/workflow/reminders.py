@@ -21,7 +21,7 @@ from bot import operations
 from bot.i18n import _
 from bot.rds.errors import RdsError
 from bot.store.models import Reminder
-from bot.timeutil import iso, utcnow
+from bot.timeutil import iso, utcnow, zoned_time
 from bot.workflow import notices as n
 from bot.workflow import schedules
 from bot.workflow import transitions as tx
@@ -83,9 +83,10 @@ class Reminders:
                                                count=count))
             session.add(reminder)
             tx.note(session, reminder.id, "reminder_created", actor=user, detail={**audit_detail, "first": iso(first)})
-        return ReminderResult(True, _("Reminder {reminder_id} for {instance}: {schedule}; next {when} UTC.",
+        # The next run in the schedule's own zone: a reader's zone would misstate a schedule set in another.
+        return ReminderResult(True, _("Reminder {reminder_id} for {instance}: {schedule}; next: {when}.",
                                       reminder_id=reminder.id, instance=info.id, schedule=schedule.describe(),
-                                      when=first.strftime("%Y-%m-%d %H:%M:%S")),
+                                      when=zoned_time(first, schedule.timezone)),
                               reminder=reminder, decision=decision)
 
     def list(self, *, channel: str) -> list[Reminder]:
@@ -164,7 +165,8 @@ class Reminders:
         try:
             backups = [b for b in self.deps.directory.backups(instance_id, fresh=True) if b.ok]
         except RdsError as error:
-            return {"error": error.plain()}
+            # The words in English (older readers) and what renders them in the reader's language.
+            return {"error": error.plain(), "code": error.code, "message": error.message, "kind": error.kind.value}
         if not backups:
             return {"none": True}
         newest = max(backups, key=lambda b: b.end or b.start or now)

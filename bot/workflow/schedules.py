@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.i18n import _
+from bot.i18n import _, tr
+from bot.timeutil import zoned_time
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _UNITS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "m": 60, "min": 60, "mins": 60, "minute": 60,
@@ -58,7 +59,7 @@ class Schedule:
 
     def describe(self) -> str:
         if self.kind == "once":
-            return _("once at {when} UTC", when=self.at.strftime("%Y-%m-%d %H:%M:%S")) if self.at else _("once")
+            return _("once at {when}", when=zoned_time(self.at, self.timezone)) if self.at else _("once")
         return f"{self.spec} ({self.timezone})"
 
 
@@ -93,7 +94,7 @@ def _looks_like_zone(word: str) -> bool:
 def parse(words: list[str], *, now: datetime, default_tz: str = "UTC") -> Schedule:
     """Parse the words after the instance ID."""
     if not words:
-        raise ScheduleError(_("Say when. {usage}", usage=USAGE))
+        raise ScheduleError(_("Say when. {usage}", usage=tr(USAGE)))
     kind = words[0].lower()
     rest = words[1:]
     tz_word = rest[-1] if rest and _looks_like_zone(rest[-1]) else None
@@ -129,7 +130,7 @@ def parse(words: list[str], *, now: datetime, default_tz: str = "UTC") -> Schedu
         if schedule.next_after(now) is None:
             raise ScheduleError(_("That cron expression never fires."))
         return schedule
-    raise ScheduleError(_("I don't know the schedule `{word}`. {usage}", word=words[0][:20], usage=USAGE))
+    raise ScheduleError(_("I don't know the schedule `{word}`. {usage}", word=words[0][:20], usage=tr(USAGE)))
 
 
 def _parse_in(rest: list[str], now: datetime, tz: str) -> Schedule:

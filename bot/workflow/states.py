@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.i18n import _
+from bot.i18n import Translated, _
 
 
 class State(StrEnum):
@@ -50,8 +50,8 @@ TERMINAL: frozenset[State] = frozenset(
 )
 ACTIVE: frozenset[State] = frozenset({State.APPROVED, State.HELD, State.SUBMITTED, State.RUNNING})
 
-# Wrapped once at import: per-user languages will need them translated lazily, per reader.
-LABELS: dict[State, str] = {
+# Wrapped at import (English ids); each read is in the reader's language.
+LABELS: Translated[State] = Translated({
     State.PENDING_APPROVAL: _("waiting for approval"),
     State.APPROVED: _("approved"),
     State.SUBMITTED: _("sent to RDS"),
@@ -63,7 +63,7 @@ LABELS: dict[State, str] = {
     State.CANCELLED: _("cancelled"),
     State.DENIED: _("denied by policy"),
     State.HELD: _("held by a change freeze"),
-}
+})
 
 EMOJI: dict[State, str] = {
     State.PENDING_APPROVAL: ":hourglass_flowing_sand:",

@@ -214,12 +214,12 @@ def test_the_twentieth_backup_of_the_day_is_the_last(stack: Stack) -> None:
     _fill_the_day(stack, PG_STAGING)
     response = _submit(stack, ERIN, _open(stack, ERIN, PG_STAGING))
     assert response.response_action == "errors"
-    assert "20" in response.errors["DBInstanceId"] and "today" in response.errors["DBInstanceId"], response.errors
+    assert "20" in response.errors["DBInstanceId"] and "UTC day" in response.errors["DBInstanceId"], response.errors
     assert stack.rds.calls_for(CREATE) == []
 
 
 @pytest.mark.parametrize("code,status,words", [
-    ("Exceeded.BackupTimes", 403, "daily limit"),
+    ("Exceeded.BackupTimes", 403, "20 backups a day"),
     ("IncorrectDBInstanceState", 403, "must be Running"),
 ])
 def test_an_api_refusal_is_a_plain_failure_reply_with_its_code(stack: Stack, code: str, status: int, words: str) -> None:

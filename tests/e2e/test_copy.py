@@ -136,7 +136,7 @@ REFUSALS: list[tuple[str, dict[str, Any], str, str]] = [
     ("both backup and time", {"BackupId": "321000024"}, "RestoreTime", "not both"),
     ("backup of another instance", {"RestoreTime": None, "BackupId": "321000030"}, "BackupId",
      f"not a backup of {MSSQL_PROD}"),
-    ("time not in the API format", {"RestoreTime": "yesterday at noon"}, "RestoreTime", "yyyy-MM-ddTHH:mm:ssZ"),
+    ("forged time, not from the picker", {"RestoreTime": "yesterday at noon"}, "RestoreTime", "yyyy-MM-ddTHH:mm:ssZ"),
     ("time in the future", {"RestoreTime": later(hours=1)}, "RestoreTime", "in the future"),
     ("time outside the window", {"RestoreTime": ago(days=30)}, "RestoreTime", "retention window"),
     ("no reason", {"reason": None}, "reason", "required"),

@@ -77,6 +77,7 @@ def test_listing_by_id_answers_at_once_without_a_modal(stack: Stack) -> None:
     text = json.dumps(message["blocks"])
     assert _set_ids(message) == [1249004, 1249003, 1249002, 1249001], "newest first"
     assert "115.5 GB" in text and re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", text)
+    assert re.search(r"<!date\^\d+\^[^|]+\|\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC>", text), "each reader's zone"
     assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", text), "times are for people"
     failed = next(b for b in message["blocks"] if b.get("block_id", "").endswith("|1249001"))
     assert "failed" in failed["text"]["text"] and "accessory" not in failed, "a failed set cannot be restored"

@@ -57,15 +57,15 @@ def _row(stack: Stack, reminder_id: str) -> Reminder:
         return row
 
 
-def _next_local(now: datetime, zone: str, weekdays: set[int]) -> str:
-    """The next 09:00 in ``zone`` on one of ``weekdays`` (Monday = 0), as the bot prints it in UTC."""
+def _next_local(now: datetime, zone: str, weekdays: set[int]) -> datetime:
+    """The next 09:00 in ``zone`` on one of ``weekdays`` (Monday = 0)."""
     tz = ZoneInfo(zone)
     local = now.astimezone(tz)
     for days in range(0, 9):
         day = (local + timedelta(days=days)).date()
         candidate = datetime(day.year, day.month, day.day, 9, 0, tzinfo=tz)
         if candidate > now and candidate.weekday() in weekdays:
-            return candidate.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+            return candidate
     raise AssertionError("no 09:00 within a week")
 
 
@@ -82,11 +82,15 @@ def test_schedules_list_and_delete(stack: Stack) -> None:
     for words, zone, days in cases:
         text = answer(stack, ERIN, f"remind {MYSQL_DEV} {words}")["text"]
         assert text.startswith("Reminder rem-") and MYSQL_DEV in text, text
-        assert f"next {_next_local(now, zone, days)}." in text, f"{words}: {text}"
+        nxt = _next_local(now, zone, days)
+        # In the schedule's zone, named; then the same moment in the reader's own, as Slack renders it for them.
+        assert f"next: {nxt:%a %Y-%m-%d} 09:00 {zone}." in text, f"{words}: {text}"
+        assert f"<!date^{int(nxt.timestamp())}^" in text, text
         ids.append(_reminder_id(text))
     soon = _reminder_id(answer(stack, ERIN, f"remind {MYSQL_DEV} in 2 seconds")["text"])
     listed = answer(stack, ERIN, "remind list")["text"]
     assert all(i in listed for i in [*ids, soon]), listed
+    assert f"next: {_next_local(now, 'Europe/Berlin', every_day):%a %Y-%m-%d} 09:00 Europe/Berlin" in listed, listed
 
     deleted = answer(stack, ERIN, f"remind delete {soon}")["text"]
     assert f"{soon} deleted" in deleted, deleted

@@ -147,7 +147,7 @@ PITR_REFUSALS: list[tuple[str, dict[str, Any], str, str]] = [
     ("no source", {}, "SourceDBInstanceName", "needs the source instance"),
     ("with a set", {"BackupId": "1249009"}, "BackupId", "Only for 'From a cross-region backup set'"),
     ("time in the future", {"RestoreTime": later(hours=1)}, "RestoreTime", "in the future"),
-    ("time not in the API format", {"RestoreTime": "29/11/2026 10:00"}, "RestoreTime", "yyyy-MM-ddTHH:mm:ssZ"),
+    ("forged time, not from the picker", {"RestoreTime": "29/11/2026 10:00"}, "RestoreTime", "yyyy-MM-ddTHH:mm:ssZ"),
     ("region not a region", {"SourceRegion": "Shanghai!"}, "SourceRegion", "cn-shanghai"),
 ]
 

@@ -38,6 +38,8 @@ from bot.store.models import Approval, AuditEvent, Delivery, Reminder, Request
 SUMMARY_PATH = Path(os.environ.get("RDSBOT_FUZZ_SUMMARY", "/tmp/rdsbot_fuzz_summary.json"))
 FAST = Timings(clone_s=0.8, copy_s=0.8, backup_s=0.8, restore_s=0.8)
 RDS_WRITES = ("CloneDBInstance", "CopyDatabaseBetweenInstances", "RestoreDdrTable", "CreateBackup")
+# Slack methods that only read (who someone is, which groups or channels they are in): no effect on anyone.
+SLACK_READS = frozenset({"users.info", "usergroups.users.list", "users.conversations", "conversations.info", "auth.test"})
 ACK_DEADLINE_S = 3.0
 KNOWN_BUGS = "known_bug_reproductions"
 
@@ -311,7 +313,7 @@ def effects(fs: FuzzStack) -> Effects:
         reminders = session.exec(select(func.count()).select_from(Reminder)).one()
     calls = fs.rds.calls
     return Effects(
-        slack_calls=len(fs.slack.calls()),
+        slack_calls=sum(1 for c in fs.slack.calls() if c.method not in SLACK_READS),
         rds_calls=len(calls),
         rds_writes=sum(1 for c in calls if c.action in RDS_WRITES),
         audit_events=int(audit_n),

@@ -12,6 +12,7 @@ import pytest
 from bot.sandbox.rds import ManualClock, RdsEmulator, Timings
 from bot.sandbox.rds.params import format_time
 from bot.sandbox.rds.seed import (
+    HOST_GROUP,
     MYSQL_CLASSIC,
     MYSQL_DEV,
     MYSQL_PROD,
@@ -113,6 +114,21 @@ def test_clone_some_tables_under_new_names(rds_sdk: Any, emu: RdsEmulator) -> No
     )
     emu.complete_all()
     assert [d.name for d in emu.databases(body.dbinstance_id)] == ["audit_new"]
+
+
+def test_the_further_options_are_accepted_and_recorded(rds_sdk: Any, rds: Any, rds_emu: RdsEmulator) -> None:
+    """AutoPay, DeletionProtection, BackupType and DedicatedHostGroupId, sent as the bot sends them (strings)."""
+    backup = next(b for b in rds_emu.backups(MYSQL_DEV) if b.status == "Success")
+    body = rds_sdk.raw(rds, "CloneDBInstance", {
+        "DBInstanceId": MYSQL_DEV, "PayType": "Prepaid", "Period": "Month", "UsedTime": "1", "AutoPay": "false",
+        "DeletionProtection": "true", "BackupId": backup.id, "BackupType": backup.backup_type,
+        "DedicatedHostGroupId": HOST_GROUP})
+    new = rds_emu.instance(body["DBInstanceId"])
+    assert new is not None
+    assert (new.auto_pay, new.deletion_protection, new.dedicated_host_group_id) == (False, True, HOST_GROUP)
+    (call,) = [c for c in rds_emu.calls_for("CloneDBInstance") if c.params.get("DBInstanceId") == MYSQL_DEV
+               and c.params.get("DedicatedHostGroupId") == HOST_GROUP]
+    assert (call.params["AutoPay"], call.params["DeletionProtection"]) == ("false", "true")
 
 
 def test_same_client_token_gives_the_same_answer_and_one_instance(rds_sdk: Any, emu: RdsEmulator) -> None:
@@ -348,6 +364,11 @@ CASES: list[tuple[str, dict[str, Any], str, int]] = [
         "InvalidBackupSet",
         400,
     ),
+    ("BackupType unknown", {**OK, "BackupType": "Auto"}, "InvalidParameter", 400),
+    ("BackupType not the set's", {**OK, "BackupType": "IncrementalBackup"}, "InvalidBakset.Invalid", 400),
+    ("DedicatedHostGroupId unknown", {**OK, "DedicatedHostGroupId": "dhg-nosuchgroup01"}, "HostInfo.NotFound", 404),
+    ("AutoPay not a boolean", {**OK, "AutoPay": "maybe"}, "InvalidParameter", 400),
+    ("DeletionProtection not a boolean", {**OK, "DeletionProtection": "1"}, "InvalidParameter", 400),
     (
         "tables need more disk",
         {**OK, "RestoreTable": "1", "TableMeta": json.dumps([{"type": "db", "name": "ledger", "newname": "ledger2"}])},

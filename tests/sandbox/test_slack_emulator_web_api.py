@@ -85,6 +85,8 @@ def test_users_groups_and_conversations(client: WebClient) -> None:
     assert alice["tz"] == "Asia/Shanghai" and alice["tz_offset"] == 8 * 3600
     assert alice["real_name"] == "Alice Liu" and alice["profile"]["display_name"] == "alice"
     assert alice["is_bot"] is False and client.users_info(user="U0RDSBOT")["user"]["is_bot"] is True
+    # As Slack: the locale only when asked for.
+    assert "locale" not in alice and client.users_info(user=ALICE, include_locale=True)["user"]["locale"] == "en-US"
     assert error_of(client.users_info, user="U0NOBODY") == "user_not_found"
     assert client.usergroups_users_list(usergroup=DBA_GROUP)["users"] == [BOB, "U0CAROL"]
     assert client.usergroups_users_list(usergroup="S0ONCALL")["users"] == ["U0ERIN"]
@@ -96,6 +98,20 @@ def test_users_groups_and_conversations(client: WebClient) -> None:
     assert client.conversations_info(channel=PRIVATE_CHANNEL)["channel"]["is_member"] is False
     assert client.conversations_info(channel="D0BOB")["channel"]["user"] == BOB
     assert error_of(client.conversations_info, channel="C0NOPE") == "channel_not_found"
+
+
+def test_users_conversations_lists_a_users_channels_the_bot_shares() -> None:
+    workspace = default_workspace().with_channel(Channel("C0QA", "qa", members=(BOB,)))
+    with SlackEmulator(bot_token=TOKEN, signing_secret=SECRET, seed=workspace) as emu:
+        client = WebClient(token=TOKEN, base_url=emu.api_url)
+        every = "public_channel,private_channel"
+        # Alice is in #private too, but the bot is not: a bot token does not see it (as on Slack).
+        assert [c["id"] for c in client.users_conversations(user=ALICE, types=every)["channels"]] == [
+            APPROVALS_CHANNEL, OPS_CHANNEL]
+        assert "C0QA" in [c["id"] for c in client.users_conversations(user=BOB, types=every)["channels"]]
+        paged = client.users_conversations(user=BOB, types=every, limit=2)
+        assert len(paged["channels"]) == 2 and paged["response_metadata"]["next_cursor"]
+        assert error_of(client.users_conversations, user="U0NOBODY") == "user_not_found"
 
 
 # --- messages -----------------------------------------------------------------------------------

@@ -52,6 +52,15 @@ PLAUSIBLE: dict[str, list[str]] = {
     "PrivateIpAddress": ["172.16.0.99", "8.8.8.8", "::1"],
     "DBInstanceDescription": ["clone-1", "测试", "http://x"],
     "DbNames": ["payments,ledger", "a,a"],
+    # The further options (issue 14): booleans as the API spells them, a partial clone's lists.
+    "AutoPay": ["true", "false", "True"],
+    "DeletionProtection": ["true", "false"],
+    "ZoneIdSlave2": ["cn-hangzhou-j", "cn-hangzhou-i"],
+    "BackupType": ["FullBackup", "IncrementalBackup", "Auto"],
+    "DedicatedHostGroupId": ["dhg-bp1payments0001", "dhg-7a9****"],
+    "RestoreTable": ["1", "0"],
+    "TableMetaLines": ["payments -> p2", "payments_dev.t -> t2\nscratch", "a -> "],
+    "TableMeta": ['[{"type":"db","name":"scratch","newname":"s2"}]', "[", "[]"],
 }
 
 
@@ -105,7 +114,8 @@ def test_clone_validation_answers_with_a_plan_or_field_errors(directory: RdsDire
     event("plan")
     assert isinstance(plan, Plan)
     # Besides the form's fields, the source's tags: the clone is born with them (issue 13).
-    assert set(plan.params) <= (set(FIELD_NAMES) - {"reason"}) | {"Tag"}
+    assert set(plan.params) <= (set(FIELD_NAMES) - {"reason", "TableMetaLines"}) | {"Tag"}
+    assert ("RestoreTable" in plan.params) == ("TableMeta" in plan.params)
     assert all(set(tag) == {"Key", "Value"} for tag in plan.params["Tag"])
     assert {"DBInstanceId", "PayType"} <= set(plan.params)
     assert ("BackupId" in plan.params) != ("RestoreTime" in plan.params)

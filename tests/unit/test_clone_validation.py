@@ -7,6 +7,7 @@ parameters the plan would send to the API.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -15,9 +16,11 @@ import pytest
 from bot.operations.base import Context, FieldErrors, Plan
 from bot.operations.clone import Clone
 from bot.rds.directory import RdsDirectory
+from bot.rds.errors import RdsError
 from bot.rds.gateway import SdkGateway
 from bot.sandbox.rds import RdsEmulator
 from bot.sandbox.rds.seed import (
+    HOST_GROUP,
     MARIADB_WEB,
     MSSQL_2016,
     MSSQL_PROD,
@@ -97,6 +100,7 @@ def test_full_form_sends_every_field_typed_and_normalised(form, plan_of: Plans) 
         PayType="Prepaid",
         Period="Month",
         UsedTime="6",
+        AutoPay="false",
         DBInstanceClass="mysql.n4.large.2c",
         DBInstanceStorage="150",
         DBInstanceStorageType="cloud_essd2",
@@ -117,6 +121,7 @@ def test_full_form_sends_every_field_typed_and_normalised(form, plan_of: Plans) 
         "PayType": "Prepaid",
         "Period": "Month",
         "UsedTime": 6,
+        "AutoPay": "false",
         "DBInstanceClass": "mysql.n4.large.2c",
         "DBInstanceStorage": 150,
         "DBInstanceStorageType": "cloud_essd2",
@@ -135,7 +140,7 @@ def test_full_form_sends_every_field_typed_and_normalised(form, plan_of: Plans) 
 
 
 def test_summary_lists_given_fields_with_option_labels(form, plan_of: Plans) -> None:
-    plan = plan_of(form(PayType="Prepaid", Period="Year", UsedTime="1"))
+    plan = plan_of(form(PayType="Prepaid", Period="Year", UsedTime="1", AutoPay="true"))
     rows = dict(plan.summary)
     assert rows["Billing"] == "Subscription (Prepaid)"
     assert rows["Subscription unit"] == "Year"
@@ -322,7 +327,7 @@ def test_prepaid_needs_used_time(form, errors_of: Errors) -> None:
 
 
 def test_prepaid_needs_both(form, errors_of: Errors) -> None:
-    assert set(errors_of(form(PayType="Prepaid"))) == {"Period", "UsedTime"}
+    assert set(errors_of(form(PayType="Prepaid"))) == {"Period", "UsedTime", "AutoPay"}
 
 
 @pytest.mark.parametrize("value", ["Week", "year", "Day"])
@@ -332,7 +337,7 @@ def test_period_values(form, errors_of: Errors, value: str) -> None:
 
 @pytest.mark.parametrize(("period", "used"), [("Year", 1), ("Year", 3), ("Month", 1), ("Month", 9)])
 def test_used_time_boundaries_accepted(form, plan_of: Plans, period: str, used: int) -> None:
-    params = plan_of(form(PayType="Prepaid", Period=period, UsedTime=str(used))).params
+    params = plan_of(form(PayType="Prepaid", Period=period, UsedTime=str(used), AutoPay="true")).params
     assert (params["Period"], params["UsedTime"]) == (period, used)
 
 
@@ -754,3 +759,189 @@ def test_backup_listing_failure_lands_on_the_backup_field(form, emu: RdsEmulator
     finally:
         emu.clear_faults()
     assert "[ServiceUnavailable]" in info.value.errors["BackupId"]
+
+
+# ---------------------------------------------------------------- the further options (issue 14)
+PREPAID = {"PayType": "Prepaid", "Period": "Month", "UsedTime": "1"}
+
+
+def test_prepaid_needs_an_explicit_auto_pay_choice(form, errors_of: Errors) -> None:
+    errors = errors_of(form(**PREPAID))
+    assert set(errors) == {"AutoPay"} and "console" in errors["AutoPay"]
+
+
+@pytest.mark.parametrize("value", ["true", "false"])
+def test_auto_pay_goes_to_rds_as_chosen(form, plan_of: Plans, value: str) -> None:
+    plan = plan_of(form(**PREPAID, AutoPay=value))
+    assert plan.params["AutoPay"] == value and isinstance(plan.params["AutoPay"], str)
+    assert "Pay automatically" in dict(plan.summary)
+
+
+@pytest.mark.parametrize("value", ["True", "yes", "1", "on"])
+def test_auto_pay_values(form, errors_of: Errors, value: str) -> None:
+    assert "true, false" in errors_of(form(**PREPAID, AutoPay=value))["AutoPay"]
+
+
+@pytest.mark.parametrize("pay_type", ["Postpaid", "Serverless"])
+def test_auto_pay_has_no_effect_without_prepaid_so_is_not_sent(form, plan_of: Plans, pay_type: str) -> None:
+    assert "AutoPay" not in plan_of(form(PayType=pay_type, AutoPay="false")).params
+
+
+def test_deletion_protection_box_sends_true_and_unticked_sends_nothing(form, plan_of: Plans) -> None:
+    assert plan_of(form(DeletionProtection=["true"])).params["DeletionProtection"] == "true"
+    assert "DeletionProtection" not in plan_of(form(DeletionProtection=[])).params
+
+
+@pytest.mark.parametrize("value", ["false", "True", "1", "yes"])
+def test_deletion_protection_values(form, errors_of: Errors, value: str) -> None:
+    assert "not one of" in errors_of(form(DeletionProtection=[value]))["DeletionProtection"]
+
+
+def test_partial_clone_sends_restore_table_and_table_meta(form, plan_of: Plans) -> None:
+    plan = plan_of(form(RestoreTable=["1"], TableMetaLines="payments_dev -> pd_copy\nscratch.notes -> notes_old"))
+    assert plan.params["RestoreTable"] == "1"
+    assert json.loads(plan.params["TableMeta"]) == [
+        {"type": "db", "name": "payments_dev", "newname": "pd_copy", "tables": []},
+        {"type": "db", "name": "scratch", "newname": "scratch",
+         "tables": [{"type": "table", "name": "notes", "newname": "notes_old"}]},
+    ]
+    assert "TableMetaLines" not in plan.params
+    rows = dict(plan.summary)
+    assert "pd_copy" in rows["Clones only"] and "Advanced: TableMeta JSON" not in rows
+
+
+def test_partial_clone_from_raw_table_meta(form, plan_of: Plans) -> None:
+    raw = '[{"type": "db", "name": "scratch", "newname": "scratch_old"}]'
+    plan = plan_of(form(RestoreTable=["1"], TableMeta=raw))
+    assert json.loads(plan.params["TableMeta"]) == [
+        {"type": "db", "name": "scratch", "newname": "scratch_old", "tables": []}]
+
+
+def test_partial_clone_at_a_point_in_time(form, plan_of: Plans) -> None:
+    when = (utcnow() - timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    params = plan_of(form(BackupId=None, RestoreTime=when, RestoreTable=["1"], TableMetaLines="scratch")).params
+    assert (params["RestoreTime"], params["RestoreTable"]) == (when, "1") and "BackupId" not in params
+
+
+def test_partial_clone_needs_a_table_list(form, errors_of: Errors) -> None:
+    assert "databases and tables" in errors_of(form(RestoreTable=["1"]))["TableMetaLines"]
+
+
+def test_partial_clone_still_needs_a_backup_set_or_a_point_in_time(form, errors_of: Errors) -> None:
+    errors = errors_of(form(BackupId=None, RestoreTable=["1"], TableMetaLines="scratch"))
+    assert "backup set or a point in time" in errors["BackupId"]
+
+
+@pytest.mark.parametrize("field", ["TableMetaLines", "TableMeta"])
+def test_a_table_list_without_the_partial_box_is_refused(form, errors_of: Errors, field: str) -> None:
+    value = "scratch" if field == "TableMetaLines" else '[{"type": "db", "name": "scratch", "newname": "s2"}]'
+    assert "Tick this" in errors_of(form(**{field: value}))["RestoreTable"]
+
+
+def test_partial_clone_with_databases_to_clone_is_ambiguous(form, errors_of: Errors) -> None:
+    errors = errors_of(form(RestoreTable=["1"], TableMetaLines="scratch", DbNames="payments_dev"))
+    assert set(errors) == {"DbNames"} and "list below" in errors["DbNames"]
+
+
+def test_partial_clone_databases_must_be_in_the_backup_set(form, errors_of: Errors, plan_of: Plans) -> None:
+    """SQL Server sets list their databases (DescribeBackups); other engines' are left to RDS (InvalidBackupSet)."""
+    message = errors_of(form(MSSQL_PROD, RestoreTable=["1"], TableMetaLines="hr\nledger -> ledger_old"))
+    assert "Not in backup set" in message["TableMetaLines"] and "ledger" in message["TableMetaLines"]
+    assert "TableMeta" in plan_of(form(MSSQL_PROD, RestoreTable=["1"], TableMetaLines="hr -> hr_old")).params
+
+
+def test_partial_clone_json_problems_name_the_entry(form, errors_of: Errors) -> None:
+    message = errors_of(form(RestoreTable=["1"], TableMeta='[{"type": "db", "name": "scratch"}]'))["TableMeta"]
+    assert "Entry 1" in message and "newname" in message
+
+
+@pytest.mark.parametrize("value", ["0", "true", "yes"])
+def test_restore_table_values(form, errors_of: Errors, value: str) -> None:
+    assert "not one of" in errors_of(form(RestoreTable=[value], TableMetaLines="scratch"))["RestoreTable"]
+
+
+def test_logger_zone_goes_with_a_secondary_zone(form, errors_of: Errors) -> None:
+    assert "secondary zone" in errors_of(form(ZoneIdSlave2="cn-hangzhou-i"))["ZoneIdSlave2"]
+
+
+@pytest.mark.parametrize("value", ["CN-HANGZHOU-I", "hangzhou", "cn hangzhou i", "cn-hangzhou-i;x"])
+def test_logger_zone_format(form, errors_of: Errors, value: str) -> None:
+    errors = errors_of(form(ZoneIdSlave1="cn-hangzhou-h", ZoneIdSlave2=value, VPCId="vpc-bp1dev0000000001",
+                            VSwitchId="vsw-bp1devj00000001,vsw-bp1prodh0000001"))
+    assert "zone looks like" in errors["ZoneIdSlave2"]
+
+
+def test_logger_zone_with_a_secondary_zone_is_sent_with_two_vswitches(form, plan_of: Plans) -> None:
+    """The page asks for two vSwitches with a secondary zone and names no third for the logger."""
+    params = plan_of(form(ZoneId="cn-hangzhou-j", ZoneIdSlave1="cn-hangzhou-h", ZoneIdSlave2="cn-hangzhou-i",
+                          VPCId="vpc-bp1dev0000000001", VSwitchId="vsw-bp1devj00000001,vsw-bp1prodh0000001")).params
+    assert (params["ZoneIdSlave1"], params["ZoneIdSlave2"]) == ("cn-hangzhou-h", "cn-hangzhou-i")
+
+
+@pytest.mark.parametrize("value", ["FullBackup", "IncrementalBackup"])
+def test_backup_type_with_a_point_in_time(form, plan_of: Plans, value: str) -> None:
+    when = (utcnow() - timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert plan_of(form(BackupId=None, RestoreTime=when, BackupType=value)).params["BackupType"] == value
+
+
+@pytest.mark.parametrize("value", ["Full", "fullbackup", "Auto", "Snapshot"])
+def test_backup_type_values(form, errors_of: Errors, value: str) -> None:
+    assert "IncrementalBackup" in errors_of(form(BackupType=value))["BackupType"]
+
+
+def test_backup_type_must_be_the_backup_sets(form, errors_of: Errors, plan_of: Plans) -> None:
+    assert plan_of(form(BackupType="FullBackup")).params["BackupType"] == "FullBackup"
+    message = errors_of(form(BackupType="IncrementalBackup"))["BackupType"]
+    assert "is a FullBackup" in message
+
+
+def test_dedicated_host_group_is_sent(form, plan_of: Plans) -> None:
+    assert plan_of(form(DedicatedHostGroupId=HOST_GROUP)).params["DedicatedHostGroupId"] == HOST_GROUP
+
+
+@pytest.mark.parametrize("value", ["dhg", "DHG-7A9B2C3D", "host-7a9b2c3d", "dhg-7a9 b2", "dhg-7a9****"])
+def test_dedicated_host_group_format(form, errors_of: Errors, value: str) -> None:
+    assert "dhg-" in errors_of(form(DedicatedHostGroupId=value))["DedicatedHostGroupId"]
+
+
+def test_every_further_option_at_once(form, plan_of: Plans) -> None:
+    params = plan_of(form(**PREPAID, AutoPay="false", DeletionProtection=["true"], BackupType="FullBackup",
+                          DedicatedHostGroupId=HOST_GROUP, RestoreTable=["1"], TableMetaLines="scratch")).params
+    assert {k: params[k] for k in ("AutoPay", "DeletionProtection", "BackupType", "DedicatedHostGroupId",
+                                   "RestoreTable")} == {
+        "AutoPay": "false", "DeletionProtection": "true", "BackupType": "FullBackup",
+        "DedicatedHostGroupId": HOST_GROUP, "RestoreTable": "1"}
+
+
+# ---------------------------------------------------------------- every backup set, not the newest page
+
+
+def test_a_backup_set_older_than_the_newest_hundred_is_accepted(form, plan_of: Plans, emu: RdsEmulator) -> None:
+    sets = sorted((b for b in emu.backups(PG_STAGING) if b.status == "Success"), key=lambda b: b.start)
+    assert len(sets) > 100
+    oldest = sets[0].id
+    assert plan_of(form(PG_STAGING, BackupId=oldest)).params["BackupId"] == oldest
+
+
+def test_the_restore_window_starts_at_the_oldest_set_of_every_page(form, errors_of: Errors, plan_of: Plans,
+                                                                    emu: RdsEmulator) -> None:
+    oldest = min(b.end for b in emu.backups(PG_STAGING) if b.status == "Success")
+    assert utcnow() - oldest > timedelta(days=120)  # far beyond the newest 100 daily sets
+    inside = (oldest + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert plan_of(form(PG_STAGING, BackupId=None, RestoreTime=inside)).params["RestoreTime"] == inside
+    before = (oldest - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert "retention window" in errors_of(form(PG_STAGING, BackupId=None, RestoreTime=before))["RestoreTime"]
+
+
+def test_an_order_left_unpaid_waits_for_payment_rather_than_failing() -> None:
+    """AutoPay=false: the instance may not exist until the order is paid in the console."""
+
+    class Unpaid:
+        def status(self, instance_id: str) -> str:
+            raise RdsError("InvalidDBInstance.NotFound", f"{instance_id} not found", status=404)
+
+    unpaid = Unpaid()
+    progress = Clone().probe(unpaid, {"AutoPay": "false"}, {"DBInstanceId": "rm-bp1new"}, {})  # type: ignore[arg-type]
+    assert (progress.status, progress.done) == ("AwaitingPayment", False)
+    with pytest.raises(RdsError):  # paid automatically: a missing instance is a real problem
+        Clone().probe(unpaid, {"AutoPay": "true"}, {"DBInstanceId": "rm-bp1new"}, {})  # type: ignore[arg-type]

@@ -18,14 +18,21 @@ The rules, for each module of bot/slack (bot/sandbox is not scanned):
    and no f-string anywhere inside the call: the English template is the
    message id a catalogue looks up, so values are passed as named parameters
    and never formatted into it (nor hidden, pre-formatted, in a parameter).
+   ``_n()`` takes two literals and the count; ``Checker.fail``,
+   ``FieldError.of`` and an RDS error ``Entry`` a literal in their template's
+   place (these are the extraction keywords of :mod:`bot.i18n_catalog`).
    This rule also covers bot/workflow, whose outcome sentences reach Slack.
+4. Beyond bot/slack. Rules 1 and 3 also hold in bot/operations (labels,
+   hints, field errors, outcomes), the RDS error catalogue and the policy's
+   explanations, where a ``fail``/``of``/``Entry`` template counts as wrapped
+   and a ``placeholder=``/``example=`` sample is not words.
 
 Limits: this is a heuristic on the source, not on what reaches Slack.
 A single word built into a sentence elsewhere ("done", "ok") is only caught
 when it lands in a place of rule 2. Text that arrives as a variable (an
 operation's title, an outcome's message, an RDS error) is checked where it is
 written, when that is bot/slack or bot/workflow's ``_()`` calls, not where it is
-shown; other packages' text (bot/operations, bot/rds, bot/store) is not
+shown; other packages' text (bot/rds beyond its errors, bot/store) is not
 checked here. A string with a space and a letter that is not text (a regex, a
 format) would need ``_()`` or a new exemption; none does today.
 """
@@ -51,8 +58,26 @@ def _parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
     return {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
 
 
+# Calls whose string arguments are message ids: ``_`` and ``_n`` (every literal inside), and the
+# template of ``Checker.fail`` / ``FieldError.of`` and an RDS error ``Entry`` (the argument at this index).
+TRANSLATE = {"_", "_n"}
+# Keyword arguments whose literal is a sample of what to type, shown as is in every language.
+EXAMPLES = {"placeholder", "example"}
+# Names that are the same in every language (bot/operations).
+PROPER_NAMES = {"SQL Server"}
+TEMPLATE_AT = {"fail": 2, "of": 1, "Entry": 0, "TableMetaError": 1}
+
+
 def _is_translate(node: ast.AST) -> bool:
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_"
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in TRANSLATE
+
+
+def _is_template(child: ast.AST, parent: ast.AST) -> bool:
+    """Is ``child`` the message-id argument of a ``fail``/``of``/``Entry`` call?"""
+    if not isinstance(parent, ast.Call):
+        return False
+    at = TEMPLATE_AT.get(_call_name(parent))
+    return at is not None and len(parent.args) > at and parent.args[at] is child
 
 
 def _call_name(node: ast.Call) -> str:
@@ -78,7 +103,7 @@ def _context(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> tuple[bool, bool
     inside = exempt = False
     child, parent = node, parents.get(node)
     while parent is not None:
-        if _is_translate(parent):
+        if _is_translate(parent) or _is_template(child, parent):
             inside = True
         if isinstance(parent, ast.Raise):
             exempt = True
@@ -87,6 +112,8 @@ def _context(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> tuple[bool, bool
         if (isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute)
                 and isinstance(parent.func.value, ast.Name) and parent.func.value.id in {"log", "logging"}):
             exempt = True
+        if isinstance(parent, ast.keyword) and parent.arg in EXAMPLES:
+            exempt = True  # a sample value to type (placeholder="erp -> erp_copy"), not words
         child, parent = parent, parents.get(parent)
     return inside, exempt
 
@@ -143,18 +170,38 @@ def untranslated_outcomes(path: Path) -> list[str]:
     return problems
 
 
+def _literal(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _passes_on(node: ast.Call) -> bool:
+    """``_(template, **params)``: FieldError.of handing its (checked) template on."""
+    return len(node.args) == 1 and isinstance(node.args[0], ast.Name) and node.args[0].id == "template"
+
+
 def bad_templates(path: Path) -> list[str]:
-    """Rule 3 for one module: ``_()`` calls whose template is not a lone string literal, or that hold an f-string."""
+    """Rule 3 for one module: ``_()`` calls whose template is not a lone string literal (``_n``: two, then
+    the count; ``fail``/``of``/``Entry``: a literal at the template's place), or that hold an f-string."""
     problems = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if not _is_translate(node):
-            continue
-        assert isinstance(node, ast.Call)
-        template = node.args[0] if len(node.args) == 1 else None
-        if not (isinstance(template, ast.Constant) and isinstance(template.value, str)):
-            problems.append(f"{path.name}:{node.lineno}: the template must be one string literal")
-        if any(isinstance(sub, ast.JoinedStr) for sub in ast.walk(node)):
-            problems.append(f"{path.name}:{node.lineno}: an f-string inside _()")
+        if _is_translate(node):
+            assert isinstance(node, ast.Call)
+            if isinstance(node.func, ast.Name) and node.func.id == "_n":
+                ok = len(node.args) == 3 and _literal(node.args[0]) and _literal(node.args[1])
+            else:
+                ok = len(node.args) == 1 and _literal(node.args[0])
+            if not (ok or _passes_on(node)):
+                problems.append(f"{path.name}:{node.lineno}: the template must be one string literal")
+            if any(isinstance(sub, ast.JoinedStr) for sub in ast.walk(node)):
+                problems.append(f"{path.name}:{node.lineno}: an f-string inside _()")
+        elif isinstance(node, ast.Call) and _call_name(node) in TEMPLATE_AT:
+            at = TEMPLATE_AT[_call_name(node)]
+            template = node.args[at] if len(node.args) > at else None
+            passed_on = isinstance(template, ast.Name) and template.id == "template"  # fail() -> of() -> _()
+            if template is not None and not (_literal(template) or passed_on):
+                problems.append(f"{path.name}:{node.lineno}: the template must be one string literal")
+            if any(isinstance(sub, ast.JoinedStr) for sub in ast.walk(node)):
+                problems.append(f"{path.name}:{node.lineno}: an f-string inside {_call_name(node)}()")
     return problems
 
 
@@ -173,6 +220,17 @@ def test_workflow_outcome_sentences_go_through_the_translation_function() -> Non
     modules = sorted((BOT / "workflow").glob("*.py"))
     problems = [problem for path in modules for problem in untranslated_outcomes(path)]
     assert not problems, "wrap these in _() (bot.i18n):\n" + "\n".join(problems)
+
+
+def test_user_visible_strings_in_operations_and_rds_errors_are_message_ids() -> None:
+    """bot/operations (field labels, hints, field errors, outcomes), the RDS error catalogue and the
+    policy's explanations reach people too: their sentences are ``_()``, ``fail``/``of`` or ``Entry`` ids."""
+    modules = [*sorted((BOT / "operations").glob("*.py")), BOT / "rds" / "errors.py", BOT / "policy" / "decision.py"]
+    problems = [problem for path in modules for problem in untranslated(path)
+                if problem.split(": ", 1)[1].strip("'\"") not in PROPER_NAMES]
+    assert not problems, "make these message ids (_(), Checker.fail, FieldError.of, Entry):\n" + "\n".join(problems)
+    templates = [problem for path in modules for problem in bad_templates(path)]
+    assert not templates, "\n".join(templates)
 
 
 def test_templates_are_literals_with_named_parameters() -> None:
@@ -205,10 +263,16 @@ def g(request):
     VoteOutcome("rejected", f"You rejected {request}.")                         # 2: an outcome's sentence
     VoteOutcome("rejected", _("You rejected {request_id}.", request_id=request))  # fine
     ReminderResult(False, "That schedule never fires." if request else _("Gone."))  # 2: one branch bare
+
+def h(c, n):
+    c.fail("x", "pick_one", "Pick one of them.")              # fine: a template
+    c.fail("x", "pick_one", f"Pick {n} of them.")             # 3: an f-string template
+    _n("{n} backup set", "{n} backup sets", n)                # fine
+    Entry("That zone is not valid.", "ZoneId")                # fine: an RDS error's words
 ''', encoding="utf-8")
     def lines(problems: list[str]) -> list[int]:
         return sorted(int(p.split(":")[1]) for p in problems)
 
     assert lines(untranslated(sample)) == [8, 10, 18, 20]  # as if it were in bot/slack
-    assert lines(bad_templates(sample)) == [12, 12, 13, 14]  # 12: not a literal, and an f-string
+    assert lines(bad_templates(sample)) == [12, 12, 13, 14, 24, 24]  # 12: not a literal, and an f-string
     assert lines(untranslated_outcomes(sample)) == [18, 20]

@@ -77,9 +77,12 @@ class Dispatcher:
     """Runs requests against one :class:`State`; safe to call from many threads."""
 
     def __init__(self, state: State, secrets: Mapping[str, str], faults: FaultQueue, journal: Journal,
-                 sessions: SessionBook | None = None) -> None:
+                 sessions: SessionBook | None = None, accounts: Mapping[str, str] | None = None) -> None:
         self.state = state
         self._sessions = sessions
+        # AccessKey ID -> the account it acts in; any other key (and a session of a role outside
+        # these accounts) acts in the main account "".
+        self._accounts = dict(accounts or {})
         # STS session keys (issued by the STS emulator sharing ``sessions``) sign like any other key.
         self._secrets: Mapping[str, str] = ChainMap(dict(secrets), sessions) if sessions is not None else dict(secrets)
         self._nonces = NonceCache()
@@ -107,11 +110,12 @@ class Dispatcher:
             if session is not None:
                 self._sessions.authorize(session, headers.get("x-acs-security-token"),  # type: ignore[union-attr]
                                          f"rds:{action}", self._resources(params, session.account), time.time())
-            fault = self._faults.take(action)
+            fault = self._faults.take(action, params.get("RegionId"))
             injected = fault.error() if fault is not None else None
             if injected is not None:
                 raise injected
-            answer_body, replayed = self._run(action, operation, params, request_id)
+            answer_body, replayed = self._run(action, operation, params, request_id,
+                                              self._account_of(access_key_id, session))
             answer = Answer(200, answer_body)
         except ApiError as error:
             answer = Answer(error.status, error.body(request_id))
@@ -147,8 +151,14 @@ class Dispatcher:
             arns.append(f"acs:rds:{instance.region if instance else region}:{account}:dbinstance/{instance_id}")
         return arns
 
+    def _account_of(self, access_key_id: str | None, session: Session | None) -> str:
+        """The account a call acts in: its key's, or (STS) its role's when that is one of the accounts."""
+        if session is not None:
+            return session.account if session.account in self._accounts.values() else ""
+        return self._accounts.get(access_key_id or "", "")
+
     def _run(
-        self, action: str, operation: Operation, raw: dict[str, str], request_id: str
+        self, action: str, operation: Operation, raw: dict[str, str], request_id: str, account: str = ""
     ) -> tuple[dict[str, Any], bool]:
         """Run the operation; returns (body, whether it was a ClientToken replay)."""
         params = Params(raw)
@@ -157,6 +167,7 @@ class Dispatcher:
             raise invalid("ClientToken")
         with self.state.lock:
             self.state.tick()
+            self.state.caller = account
             if token is not None and (action, token) in self.state.responses:
                 return dict(self.state.responses[(action, token)]), True
             try:

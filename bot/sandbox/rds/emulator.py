@@ -39,7 +39,9 @@ class RdsEmulator(Served):
 
     ``extra_keys`` adds more AccessKey pairs (ID -> secret) that are accepted; ``sessions``
     (an :class:`~bot.sandbox.sts.StsEmulator`'s book) accepts its STS keys too, each only
-    with its security token and within its session policy (``Forbidden.RAM``). ``clock``
+    with its security token and within its session policy (``Forbidden.RAM``). ``accounts`` maps
+    an AccessKey ID to the account it acts in: such a caller sees only that account's instances
+    (:attr:`Instance.account`), as another account's do not exist for it. ``clock``
     drives job progress (default: wall time); see :class:`~bot.sandbox.rds.clock.ManualClock`.
     """
 
@@ -55,12 +57,13 @@ class RdsEmulator(Served):
         clock: Clock | None = None,
         extra_keys: Mapping[str, str] | None = None,
         sessions: SessionBook | None = None,
+        accounts: Mapping[str, str] | None = None,
     ) -> None:
         self.state = State(seed or default_seed(), timings or Timings(), clock or time.time)
         self._faults = FaultQueue()
         self._journal = Journal()
         keys = {access_key_id: access_key_secret, **(extra_keys or {})}
-        self._dispatcher = Dispatcher(self.state, keys, self._faults, self._journal, sessions)
+        self._dispatcher = Dispatcher(self.state, keys, self._faults, self._journal, sessions, accounts)
         Served.__init__(self)
 
     # -- faults and jobs --------------------------------------------------
@@ -75,15 +78,17 @@ class RdsEmulator(Served):
         retry_after_ms: int | None = None,
         delay_s: float = 0.0,
         message: str | None = None,
+        region: str | None = None,
     ) -> None:
-        """Make the next ``times`` calls of ``action`` (any action if None) fail or lag.
+        """Make the next ``times`` calls of ``action`` (any action if None; with ``region``, only calls
+        whose RegionId is that region) fail or lag.
 
         ``code`` answers with that error (status from the catalogue unless given;
         ``retry_after_ms`` adds the ``x-acs-retry-after`` header, which makes the SDK
         raise ThrottlingException). Without ``code`` the call runs and answers after
         ``delay_s``. Faults are consumed in the order they were injected.
         """
-        self._faults.add(Fault(action, code, status, times, retry_after_ms, delay_s, message))
+        self._faults.add(Fault(action, code, status, times, retry_after_ms, delay_s, message, region))
 
     def clear_faults(self) -> None:
         self._faults.clear()

@@ -78,6 +78,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "CannotDecreaseEssdPerfLevel": (400, "cannot decrease cloud essd performance level."),
     "InvalidIPAddress.Conflict": (400, "IP address conflict."),
     "InvalidInstanceLevel.DiskType": (400, "Specified instance level not support request disk type"),
+    "HostInfo.NotFound": (404, "The specified host info is not found."),
     "InvalidRecoveryDbInstance.StorageType": (400, "The disk local_ssd can not clone to cloud disk type"),
     "InvalidRecoveryDbInstance.StorageSize": (
         400,

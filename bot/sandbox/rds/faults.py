@@ -1,6 +1,7 @@
 """Injected faults: throttling, server errors and slow answers, consumed in order.
 
-A fault matches one action (or every action when ``action`` is None) and applies to
+A fault matches one action (or every action when ``action`` is None), optionally only
+in one region (the call's ``RegionId``: one region down while the others answer), and applies to
 the next ``times`` matching calls that pass authentication. A fault with a ``code``
 answers with that error instead of running the operation; a fault with only
 ``delay_s`` runs the operation and answers late, so a client that times out has
@@ -26,6 +27,7 @@ class Fault:
     retry_after_ms: int | None = None
     delay_s: float = 0.0
     message: str | None = None
+    region: str | None = None  # only calls whose RegionId is this one (None: any)
 
     def error(self) -> ApiError | None:
         """The error this fault answers with, or None for a delay-only fault."""
@@ -49,11 +51,11 @@ class FaultQueue:
         with self._lock:
             self._faults.clear()
 
-    def take(self, action: str) -> Fault | None:
-        """The first pending fault matching ``action``, using up one of its calls."""
+    def take(self, action: str, region: str | None = None) -> Fault | None:
+        """The first pending fault matching ``action`` (and the call's ``region``), using up one of its calls."""
         with self._lock:
             for fault in self._faults:
-                if fault.action in (None, action):
+                if fault.action in (None, action) and fault.region in (None, region):
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)

@@ -57,6 +57,8 @@ class Region:
     cross_backup_supported: bool = True
     # Prefix of instance IDs created here (rm-bp1... in Hangzhou, rm-uf6... in Shanghai).
     id_prefix: str = "rm-bp1"
+    # Dedicated host groups (DedicatedHostGroupId) a clone may be placed in.
+    host_groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,12 @@ class Instance:
     cross_region_log_backup: bool = False
     max_databases: int = 200
     expire_time: datetime | None = None
+    # What a clone was asked for: AutoPay of its order (Prepaid only), its dedicated host group.
+    auto_pay: bool = True
+    dedicated_host_group_id: str = ""
+    # The account it belongs to: "" is the emulator's main account; only callers acting in an
+    # account see its instances (RdsEmulator's ``accounts``: AccessKey ID -> account ID).
+    account: str = ""
 
 
 @dataclass

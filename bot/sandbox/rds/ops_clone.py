@@ -6,7 +6,8 @@ Checks, in the order the emulator applies them (each raises the page's code):
    ``StopService.Clone``; not Running -> ``InvalideStatus.Format``;
 2. restore point: neither BackupId nor RestoreTime -> ``RequiredParam.NotFound``, both
    -> ``Parameters.Invalid``; a BackupId that is unknown, of another instance or
-   failed -> ``InvalidBakset.Invalid``; a RestoreTime malformed, in the future,
+   failed, or not of the BackupType asked for (FullBackup|IncrementalBackup, else
+   ``InvalidParameter``) -> ``InvalidBakset.Invalid``; a RestoreTime malformed, in the future,
    outside the retention window or before the first kept backup ->
    ``InvalidRestoreTime.Format``;
 3. shape: local_ssd source to a cloud disk -> ``InvalidRecoveryDbInstance.StorageType``;
@@ -28,7 +29,11 @@ Checks, in the order the emulator applies them (each raises the page's code):
    3 years / 9 months -> ``InvalidParam.UsedTime``;
 8. databases: a DbNames or TableMeta database missing from the backup set ->
    ``InvalidBackupSet``; RestoreTable=1 without TableMeta -> ``RequiredParam.NotFound``;
-   table restore needing more than half the disk -> ``DiskSize.NotEnough``.
+   table restore needing more than half the disk -> ``DiskSize.NotEnough``;
+9. placement and billing: a DedicatedHostGroupId the source's region does not have ->
+   ``HostInfo.NotFound`` (404); AutoPay or DeletionProtection not a boolean -> ``InvalidParameter``.
+   AutoPay only matters for Prepaid (the page); the emulator records it on the clone
+   (``Instance.auto_pay``) but does not model an unpaid order: the clone is created either way.
 
 When VSwitchId is omitted and InstanceNetworkType is not given, the clone reuses the
 source's VPC and vSwitch if it stays in the source's zone (the page only requires
@@ -77,11 +82,14 @@ _DESCRIPTION = re.compile(r"^[A-Za-z\u4e00-\u9fff][A-Za-z0-9\u4e00-\u9fff_\-]{1,
 def _restore_point(state: State, source: Instance, params: Params) -> tuple[str, ...]:
     """Check BackupId / RestoreTime; return the databases the chosen point holds."""
     backup_id, restore_time = params.get("BackupId"), params.get("RestoreTime")
+    backup_type = params.choice("BackupType", ("FullBackup", "IncrementalBackup"))
     if backup_id and restore_time:
         raise ApiError("Parameters.Invalid")
     if backup_id:
         backup = state.backups.get(backup_id)
         if backup is None or backup.instance_id != source.id or backup.status != "Success":
+            raise ApiError("InvalidBakset.Invalid")
+        if backup_type is not None and backup.backup_type != backup_type:
             raise ApiError("InvalidBakset.Invalid")
         return backup.databases
     if not restore_time:
@@ -251,6 +259,15 @@ def _databases(
     return {name: name for name in (names or available)}
 
 
+def _host_group(state: State, params: Params, source: Instance) -> str:
+    """The dedicated host group the clone goes to ("" for none)."""
+    group = params.get("DedicatedHostGroupId")
+    region = state.regions.get(source.region)
+    if group is not None and (region is None or group not in region.host_groups):
+        raise ApiError("HostInfo.NotFound")
+    return group or ""
+
+
 def clone_db_instance(state: State, params: Params) -> dict[str, Any]:
     source = state.find_instance(params.require("DBInstanceId"), INSTANCE_NOT_FOUND, region=params.get("RegionId"))
     pay_type = params.require("PayType")
@@ -271,6 +288,9 @@ def clone_db_instance(state: State, params: Params) -> dict[str, Any]:
     private_ip = _private_ip(state, params, vswitches[0], category)
     term = _subscription(state, params, pay_type)
     databases = _databases(state, params, source, available, storage)
+    host_group = _host_group(state, params, source)
+    auto_pay = params.boolean("AutoPay", True)
+    deletion_protection = params.boolean("DeletionProtection", False)
     now = state.now()
     clone = Instance(
         id=state.new_instance_id(source.region),
@@ -291,10 +311,13 @@ def clone_db_instance(state: State, params: Params) -> dict[str, Any]:
         slave_zones=slaves,
         pay_type=pay_type,
         tags={t["Key"]: t.get("Value", "") for t in params.indexed("Tag") if "Key" in t},
-        deletion_protection=params.boolean("DeletionProtection", False),
+        deletion_protection=deletion_protection,
+        auto_pay=auto_pay or pay_type != "Prepaid",
+        dedicated_host_group_id=host_group,
         backup_retention_days=source.backup_retention_days,
         max_databases=source.max_databases,
         expire_time=now + term if term else None,
+        account=source.account,
     )
     state.instances[clone.id] = clone
     state.add_databases(clone, databases, source.id)

@@ -155,7 +155,10 @@ def _from_backup_set(state: State, params: Params, target: Instance) -> tuple[st
     if cross.status != 0:
         raise ApiError("IncorrectBackupSetState")
     source = state.instances.get(cross.instance_id)
-    if target.region not in cross.restore_regions or source is None or source.engine != target.engine:
+    if not state.visible(source):
+        raise ApiError("InvalidBackupSetID.NotFound")  # another account's set
+    assert source is not None
+    if target.region not in cross.restore_regions or source.engine != target.engine:
         raise ApiError("InvalidBakset.Invalid")
     if cross.method == "L":
         raise ApiError("IncorrectBackupSetMethod")

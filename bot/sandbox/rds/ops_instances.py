@@ -69,7 +69,8 @@ def describe_db_instances(state: State, params: Params) -> dict[str, Any]:
     region = params.require("RegionId")
     ids = set(params.csv("DBInstanceId"))
     tags = requested_tags(params)
-    found = [i for i in state.instances.values() if i.region == region and _matches(i, params, ids, tags)]
+    found = [i for i in state.instances.values()
+             if i.region == region and state.visible(i) and _matches(i, params, ids, tags)]
     found.sort(key=lambda i: i.created_at, reverse=True)
     body: dict[str, Any] = {"TotalRecordCount": len(found)}
     max_results = params.integer("MaxResults")
@@ -136,7 +137,7 @@ def describe_db_instance_tde(state: State, params: Params) -> dict[str, Any]:
 def _tag_rows(state: State, region: str, ids: set[str], tags: dict[str, str]) -> list[tuple[Instance, str, str]]:
     rows = []
     for instance in state.instances.values():
-        if instance.region != region or (ids and instance.id not in ids):
+        if instance.region != region or not state.visible(instance) or (ids and instance.id not in ids):
             continue
         for key, value in sorted(instance.tags.items()):
             if not tags or tags.get(key) == value:

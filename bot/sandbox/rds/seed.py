@@ -8,6 +8,7 @@ built, so backups always fall inside the retention window.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.sandbox.rds.model import (
@@ -51,7 +52,8 @@ INSTANCE_ROLES: dict[str, str] = {
     "backups (one failed, one logical), has a read-only child, one failed backup",
     MYSQL_DEV: "MySQL 8.0 HA on cloud_essd, env=dev; snapshot backups, no cross-region backup",
     PG_STAGING: "PostgreSQL 15 HA on cloud_essd2, env=staging; CannotDecreaseEssdPerfLevel, "
-    "cross-region backups without cross-region log backup",
+    "cross-region backups without cross-region log backup; a long history: 180-day retention, "
+    f"{6 + 130} backup sets (more than a page of 100) and cross-region sets up to two years old",
     MSSQL_PROD: "SQL Server 2019 HA, env=prod; copy source (TDE db, cold-storage db, SIMPLE "
     "recovery db, 250 GB warehouse db), cross-region backups",
     MSSQL_QA: "SQL Server 2019 HA, env=qa; copy target (already holds 'erp', at most 4 databases, 200 GB)",
@@ -69,6 +71,7 @@ INSTANCE_ROLES: dict[str, str] = {
 }
 
 OFFLINE_CLASSES = {"mysql.n1.micro.1", "rds.mysql.t1.small"}
+HOST_GROUP = "dhg-bp1payments0001"  # a dedicated host group in Hangzhou (DedicatedHostGroupId)
 ZONE_WITHOUT_STOCK = "cn-hangzhou-k"
 
 _CLOUD = ("cloud_ssd", "cloud_essd", "cloud_essd2", "cloud_essd3", "general_essd")
@@ -95,7 +98,8 @@ def _classes() -> list[InstanceClass]:
 
 def _regions() -> list[Region]:
     return [
-        Region(HANGZHOU, ("cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j", ZONE_WITHOUT_STOCK)),
+        Region(HANGZHOU, ("cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j", ZONE_WITHOUT_STOCK),
+               host_groups=(HOST_GROUP,)),
         Region(SHANGHAI, ("cn-shanghai-e", "cn-shanghai-f", "cn-shanghai-g"), id_prefix="rm-uf6"),
         Region(HEYUAN, ("cn-heyuan-a", "cn-heyuan-b"), cross_backup_supported=False, id_prefix="rm-f8z"),
     ]
@@ -170,7 +174,7 @@ def _instances(now: datetime) -> list[Instance]:
           network=_DEV_J, ip="172.17.0.12", slave_zones=("cn-hangzhou-j",)),
         i(PG_STAGING, POSTGRESQL, "15.0", "HighAvailability", "pg.x4.large.2c", 200, "cloud_essd2",
           "analytics-staging", {"env": "staging", "team": "analytics"}, now=now, ip="172.16.0.13",
-          slave_zones=("cn-hangzhou-i",)),
+          slave_zones=("cn-hangzhou-i",), backup_retention_days=180),
         i(MSSQL_PROD, SQLSERVER, "2019_std_ha", "HighAvailability", "mssql.x4.medium.s2", 500,
           "cloud_essd", "erp-prod", {"env": "prod", "team": "erp"}, now=now, ip="172.16.0.14",
           slave_zones=("cn-hangzhou-i",), cross_region_log_backup=True),
@@ -300,20 +304,61 @@ def _cross_region_backups(now: datetime, backups: list[Backup]) -> list[CrossReg
     return result
 
 
+def _history(now: datetime, databases: list[Database]) -> tuple[list[Backup], list[CrossRegionBackup]]:
+    """PG_STAGING's older sets: 130 daily backup sets before the six recent ones (weekly full, daily
+    incremental), so its sets fill more than one page of 100; and cross-region sets from 45 days to
+    two years back, one of them beyond the 730 days a listing may span. IDs of their own, so the
+    recent sets keep theirs."""
+    names = tuple(db.name for db in databases if db.instance_id == PG_STAGING)
+    today = now.replace(hour=18, minute=0, second=0, microsecond=0)
+    backups = [
+        Backup(id=str(320000000 + n), instance_id=PG_STAGING, start=today - timedelta(days=6 + n),
+               end=today - timedelta(days=6 + n) + timedelta(minutes=9), method="Snapshot",
+               backup_type="FullBackup" if n % 7 == 0 else "IncrementalBackup", size_bytes=5_000_000_000 + n,
+               databases=names)
+        for n in range(1, 131)
+    ]
+    cross = [
+        CrossRegionBackup(id=1248000 + n, instance_id=PG_STAGING, cross_backup_region=SHANGHAI,
+                          restore_regions=(SHANGHAI, HANGZHOU), start=now - timedelta(days=days),
+                          end=now - timedelta(days=days) + timedelta(minutes=20),
+                          consistent=now - timedelta(days=days), backup_id=319000000 + n, databases=names,
+                          size_bytes=4_000_000_000, node_id=8161100)
+        for n, days in enumerate((45, 120, 400, 700, 760), 1)
+    ]
+    return backups, cross
+
+
 def default_seed(now: datetime | None = None) -> Seed:
     """The estate described in this module, with times relative to ``now`` (default: now)."""
     now = now or datetime.now(UTC)
     instances = _instances(now)
     databases = _databases(now)
     backups = _backups(now, instances, databases)
+    old_backups, old_cross = _history(now, databases)
     return Seed(
         regions=_regions(),
         vswitches=_vswitches(),
         classes=_classes(),
         instances=instances,
         databases=databases,
-        backups=backups,
-        cross_region_backups=_cross_region_backups(now, backups),
+        backups=old_backups + backups,
+        cross_region_backups=_cross_region_backups(now, backups) + old_cross,
         offline_classes=set(OFFLINE_CLASSES),
         zones_without_stock={ZONE_WITHOUT_STOCK},
     )
+
+
+OTHER_ACCOUNT_MYSQL = "rm-bp1otheracct0017"
+
+
+def with_other_account(seed: Seed, account: str) -> Seed:
+    """``seed`` plus one instance in ``account`` (a twin of MYSQL_DEV, with its databases and backups): only
+    a caller acting in that account sees it (RdsEmulator's ``accounts``), and it sees none of the others."""
+    model = next(i for i in seed.instances if i.id == MYSQL_DEV)
+    twin = replace(model, id=OTHER_ACCOUNT_MYSQL, description="other-account-dev", account=account,
+                   tags={"env": "dev", "team": "other"})
+    databases = [replace(d, instance_id=twin.id) for d in seed.databases if d.instance_id == MYSQL_DEV]
+    backups = [replace(b, id=f"9{b.id}", instance_id=twin.id) for b in seed.backups if b.instance_id == MYSQL_DEV]
+    return replace(seed, instances=[*seed.instances, twin], databases=[*seed.databases, *databases],
+                   backups=[*seed.backups, *backups])

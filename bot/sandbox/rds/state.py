@@ -52,6 +52,9 @@ class State:
         self._job_ids = itertools.count(5070001)
         self._order_ids = itertools.count(200078937000001)
         self._random = random.Random()
+        # The account the call being run acts in (set by the dispatcher, under the lock): an instance
+        # of another account does not exist for it, as in the real service.
+        self.caller = ""
 
     # -- time -------------------------------------------------------------
 
@@ -87,9 +90,13 @@ class State:
         looks instances up within the request's region.
         """
         instance = self.instances.get(instance_id or "")
-        if instance is None or (region is not None and instance.region != region):
+        if instance is None or not self.visible(instance) or (region is not None and instance.region != region):
             raise ApiError(code, status=status)
         return instance
+
+    def visible(self, instance: Instance | None) -> bool:
+        """Whether the account of the call being run owns ``instance``."""
+        return instance is not None and instance.account == self.caller
 
     def databases_of(self, instance_id: str) -> list[Database]:
         return list(self.databases.get(instance_id, {}).values())

@@ -98,13 +98,14 @@ def users_info(state: SlackState, p: Params) -> dict[str, Any]:
     user = state.workspace.user(p.string("user", required=True, missing_error="user_not_found") or "")
     if user is None:
         raise SlackError("user_not_found")
-    return {"ok": True, "user": user.to_slack(state.workspace.team_id)}
+    return {"ok": True, "user": user.to_slack(state.workspace.team_id, include_locale=p.flag("include_locale"))}
 
 
 def users_list(state: SlackState, p: Params) -> dict[str, Any]:
     """``users.list`` (paginated)."""
     ws = state.workspace
-    page, paging = _page([u.to_slack(ws.team_id) for u in ws.users], p, 1000)
+    include_locale = p.flag("include_locale")
+    page, paging = _page([u.to_slack(ws.team_id, include_locale=include_locale) for u in ws.users], p, 1000)
     return {"ok": True, "members": page, **paging}
 
 
@@ -193,6 +194,33 @@ def conversations_members(state: SlackState, p: Params) -> dict[str, Any]:
     return {"ok": True, "members": page, **paging}
 
 
+def users_conversations(state: SlackState, p: Params) -> dict[str, Any]:
+    """``users.conversations`` for a user (the bot when none): the channels they are in.
+
+    As with a bot token on real Slack, a private channel is listed only when the bot is
+    in it too; ``types`` filters public and private channels (DMs are not listed here).
+    """
+    ws = state.workspace
+    who = p.string("user") or ws.bot_user_id
+    if ws.user(who) is None:
+        raise SlackError("user_not_found")
+    types = {t.strip() for t in (p.string("types") or "public_channel").split(",") if t.strip()}
+    is_bot = who == ws.bot_user_id
+
+    def member(channel: Any) -> bool:
+        return channel.bot_is_member if is_bot else who in channel.members
+
+    listed = [
+        c.to_slack(ws.bot_user_id)
+        for c in ws.channels
+        if member(c)
+        and ("private_channel" if c.is_private else "public_channel") in types
+        and (not c.is_private or c.bot_is_member)
+    ]
+    page, paging = _page(listed, p, 100)
+    return {"ok": True, "channels": page, "response_metadata": paging["response_metadata"]}
+
+
 def conversations_history(state: SlackState, p: Params) -> dict[str, Any]:
     """``conversations.history``: newest first, metadata only with ``include_all_metadata``."""
     messages = state.messages
@@ -236,6 +264,7 @@ HANDLERS = {
     "users.list": users_list,
     "usergroups.list": usergroups_list,
     "usergroups.users.list": usergroups_users_list,
+    "users.conversations": users_conversations,
     "conversations.open": conversations_open,
     "conversations.info": conversations_info,
     "conversations.members": conversations_members,

@@ -186,6 +186,24 @@ class SlackDriver:
         )
         return self._view_action(who, record, [payloads.button_action(block, element)], delivery)
 
+    def click_in_home(
+        self,
+        user: str,
+        action_id: str,
+        value: str | None = None,
+        *,
+        delivery: DeliveryOptions | None = None,
+    ) -> BotResponse:
+        """The user clicks a button in their App Home tab (the view the bot last published for them)."""
+        who = self._user(user)
+        record = self._state.views.home(who.id)
+        if record is None:
+            raise DriverError(f"{who.id} has no App Home view published")
+        block, element = self._find(
+            record.blocks, f"home {record.id}", action_id=action_id, value=value, types=frozenset({"button"})
+        )
+        return self._view_action(who, record, [payloads.button_action(block, element)], delivery)
+
     def select_in_view(
         self,
         user: str,
@@ -214,7 +232,7 @@ class SlackDriver:
             action_id=action_id,
             types=frozenset(state_values.SHAPES),
         )
-        entry = state_values.given_value(element, value, suggested=self._suggested.get(record.id))
+        entry = state_values.given_value(element, value, suggested=self._suggested.get(record.id), zone=who.tz)
         self._state.views.set_draft(record.id, block_id, element["action_id"], entry)
         if block.get("type") == "input" and not block.get("dispatch_action"):
             return None
@@ -449,6 +467,8 @@ class SlackDriver:
         """
         values = values or {}
         suggested = self._suggested.get(record.id)
+        owner = self._ws.user(record.user)
+        zone = owner.tz if owner is not None else None  # a datetimepicker shows its user's wall clock
         state: dict[str, dict[str, Any]] = {}
         used: set[str] = set()
         missing: list[str] = []
@@ -458,7 +478,7 @@ class SlackDriver:
             block_id, action_id = str(block.get("block_id")), str(element.get("action_id"))
             key = block_id if block_id in values else action_id if action_id in values else None
             if key is not None:
-                entry = state_values.given_value(element, values[key], suggested=suggested, check=validate)
+                entry = state_values.given_value(element, values[key], suggested=suggested, check=validate, zone=zone)
                 used.add(key)
             elif (block_id, action_id) in record.drafts:
                 entry = record.drafts[(block_id, action_id)]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from . import block_kit
 from .errors import DriverError
@@ -79,15 +80,24 @@ def empty_value(element: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def given_value(
-    element: Mapping[str, Any], value: Any, *, suggested: Options | None = None, check: bool = True
+    element: Mapping[str, Any],
+    value: Any,
+    *,
+    suggested: Options | None = None,
+    check: bool = True,
+    zone: str | None = None,
 ) -> dict[str, Any]:
     """The state entry for ``value`` typed/picked into ``element``.
 
     ``suggested`` holds the options the bot served for external selects, keyed by
     action_id, so a picked value carries the label the user saw. ``check``
     applies Slack's client-side checks (offered options, lengths, number format).
+    ``zone`` is the picking user's time zone: Slack's datetimepicker shows their
+    wall clock, so a naive datetime (``"2026-12-06T10:00"``) is read in it.
     """
     shape = shape_of(element)
+    if shape.kind == "datetime" and zone:
+        value = _in_zone(value, zone)
     converter = _CONVERTERS[shape.kind]
     converted = converter(element, value, suggested or {}, check)
     return _entry(element, shape, converted)
@@ -223,16 +233,30 @@ def _time(element: Mapping[str, Any], value: Any, _s: Options, _check: bool) -> 
         raise DriverError(f"{_describe(element)}: {value!r} is not an HH:MM time") from None
 
 
-def _datetime(element: Mapping[str, Any], value: Any, _s: Options, _check: bool) -> int:
+def _datetime(element: Mapping[str, Any], value: Any, _s: Options, check: bool) -> int | str:
     if isinstance(value, datetime):
         aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
         return int(aware.timestamp())
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return int(value)
     try:
-        return _datetime(element, datetime.fromisoformat(str(value)), _s, _check)
+        return _datetime(element, datetime.fromisoformat(str(value)), _s, check)
     except ValueError:
+        if not check:  # a forged payload: the picker could never send it, a crafted request can
+            return str(value)
         raise DriverError(f"{_describe(element)}: {value!r} is neither a datetime nor a UNIX time") from None
+
+
+def _in_zone(value: Any, zone: str) -> Any:
+    """A naive datetime (or ISO text without offset) as wall-clock time in ``zone``; anything else unchanged."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=ZoneInfo(zone))
+    return value
 
 
 _CONVERTERS = {

@@ -29,6 +29,7 @@ class User:
     bot_id: str | None = None
     is_admin: bool = False
     deleted: bool = False
+    locale: str = "en-US"  # what users.info says with include_locale (``ja-JP``, ``zh-CN``)
 
     def tz_offset(self) -> int:
         """Seconds east of UTC right now, as Slack reports it (DST included)."""
@@ -45,8 +46,8 @@ class User:
         except ZoneInfoNotFoundError:
             return self.tz
 
-    def to_slack(self, team_id: str) -> dict[str, Any]:
-        """The ``user`` object of ``users.info``."""
+    def to_slack(self, team_id: str, *, include_locale: bool = False) -> dict[str, Any]:
+        """The ``user`` object of ``users.info``; ``locale`` only when asked for, as Slack does."""
         profile: dict[str, Any] = {
             "title": self.title,
             "real_name": self.real_name,
@@ -59,7 +60,7 @@ class User:
             profile["email"] = self.email
         if self.bot_id:
             profile["bot_id"] = self.bot_id
-        return {
+        user: dict[str, Any] = {
             "id": self.id,
             "team_id": team_id,
             "name": self.name,
@@ -75,6 +76,9 @@ class User:
             "is_app_user": False,
             "updated": 1700000000,
         }
+        if include_locale:
+            user["locale"] = self.locale
+        return user
 
     def payload_user(self, team_id: str) -> dict[str, str]:
         """The short ``user`` object inside interaction payloads."""
