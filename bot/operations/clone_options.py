@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.i18n import _
+from bot.i18n import _, tr
 from bot.operations import table_meta
 from bot.operations.base import FieldError, FieldKind, FieldSpec
 from bot.operations.rules import ZONE_ID, Checker
@@ -126,5 +126,7 @@ def check_against_backup(c: Checker, backup: BackupInfo, *, db_names: list[str] 
             c.fail(name, "not_in_backup", "Not in backup set {backup}: {names}.", backup=backup.id,
                    names=", ".join(missing[:5]))
     if backup_type and backup.type and backup_type != backup.type:
-        c.fail("BackupType", "backup_type_mismatch", "Backup set {backup} is a {actual}, not a {wanted}.",
-               backup=backup.id, actual=backup.type, wanted=backup_type)
+        labels = dict(BACKUP_TYPES)
+        c.fail("BackupType", "backup_type_mismatch", "Backup set {backup} is of type {actual}, not {wanted}.",
+               backup=backup.id, actual=tr(labels.get(backup.type, backup.type)),
+               wanted=tr(labels.get(backup_type, backup_type)))

@@ -93,7 +93,7 @@ def resubmission(deps: Deps, request_id: str, *, user: str) -> Prefill | Answer:
         return Answer(False, _("{request_id} is {state}: only a rejected or failed request can be edited and "
                                "sent again.", request_id=request.id, state=LABELS[state]))
     if op is None:
-        return Answer(False, _("{request_id} is an operation this bot no longer offers.", request_id=request.id))
+        return Answer(False, _("{request_id} is for an operation this bot no longer offers.", request_id=request.id))
     return Prefill(source=request.id, op=op, values=prefill_values(op, request), channel=request.channel_id)
 
 

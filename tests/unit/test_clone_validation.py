@@ -892,7 +892,7 @@ def test_backup_type_values(form, errors_of: Errors, value: str) -> None:
 def test_backup_type_must_be_the_backup_sets(form, errors_of: Errors, plan_of: Plans) -> None:
     assert plan_of(form(BackupType="FullBackup")).params["BackupType"] == "FullBackup"
     message = errors_of(form(BackupType="IncrementalBackup"))["BackupType"]
-    assert "is a FullBackup" in message
+    assert "is of type Full backup, not Incremental backup" in message
 
 
 def test_dedicated_host_group_is_sent(form, plan_of: Plans) -> None:
