@@ -340,3 +340,13 @@ def quiesce(fs: FuzzStack, *, rounds: int = 3, pause_s: float = 0.05, timeout_s:
             return
         last = n
         time.sleep(pause_s)
+
+
+# Over real HTTP each example costs milliseconds; the suite runs a sample sized for its time budget.
+# RDSBOT_FUZZ_SCALE=10 (say) runs ten times as many, for a deeper run before a release.
+FUZZ_SCALE = float(os.environ.get("RDSBOT_FUZZ_SCALE", "1"))
+
+
+def examples(n: int) -> int:
+    """``n`` Hypothesis examples, scaled by RDSBOT_FUZZ_SCALE."""
+    return max(1, int(n * FUZZ_SCALE))

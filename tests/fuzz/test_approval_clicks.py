@@ -34,7 +34,7 @@ from bot.store.models import Approval
 from bot.workflow import intake
 from tests.e2e.flows import DEV_MYSQL, PROD_MYSQL
 from tests.fuzz import mutate
-from tests.fuzz.conftest import ACK_DEADLINE_S, TALLY, FuzzStack, interactive_body, rds_writes_since, send_signed
+from tests.fuzz.conftest import ACK_DEADLINE_S, TALLY, FuzzStack, examples, interactive_body, rds_writes_since, send_signed
 
 # The bot's own threads (scheduler, retries) use the global ``random`` while hypothesis generates data;
 # hypothesis mistakes that for a strategy using ``random``.
@@ -237,7 +237,7 @@ def play(fs: FuzzStack, board: Board, sequence: list[tuple[str, Any, Any, str]],
     assert all(c.client_token in approved_ids for c in writes), [(c.action, c.client_token) for c in writes]
 
 
-@settings(max_examples=250, deadline=None,
+@settings(max_examples=examples(120), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(sequence=clicks)
 @example(sequence=[("approve", ALICE, "@dev", "")])  # the requester herself

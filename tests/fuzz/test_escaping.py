@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from bot.sandbox.slack import ALICE, APPROVALS_CHANNEL, BOB, CAROL, OPS_CHANNEL
 from tests.e2e.flows import DEV_MYSQL, first_backup
 from tests.fuzz import mutate
-from tests.fuzz.conftest import TALLY, FuzzStack, form_body, interactive_body, send_signed
+from tests.fuzz.conftest import TALLY, FuzzStack, examples, form_body, interactive_body, send_signed
 
 # The bot's own threads (scheduler, retries) use the global ``random`` while hypothesis generates data;
 # hypothesis mistakes that for a strategy using ``random``.
@@ -165,7 +165,7 @@ commands = st.tuples(
     words).map(lambda t: " ".join([t[0], *t[1]]))
 
 
-@settings(max_examples=200, deadline=None,
+@settings(max_examples=examples(100), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(text=commands, user=st.sampled_from([ALICE, BOB]))
 @example(text="<!channel>", user=ALICE)

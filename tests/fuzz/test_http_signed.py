@@ -37,6 +37,7 @@ from tests.fuzz.conftest import (
     ACK_DEADLINE_S,
     TALLY,
     FuzzStack,
+    examples,
     form_body,
     interactive_body,
     quiesce,
@@ -220,7 +221,7 @@ BASES = ["slash_command", "slash_status", "slash_remind", "view_submission_clone
          "click_restore_from", "event_app_mention", "event_message", "url_verification"]
 
 
-@settings(max_examples=600, deadline=None,
+@settings(max_examples=examples(300), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(base=st.sampled_from(BASES), muts=mutate.mutations)
 @example(base="click_approve", muts=[("user", 0, "U0MALLORY")])

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from slack_bolt import BoltRequest
 
 from bot.sandbox.slack import signing
-from tests.fuzz.conftest import TALLY, FuzzStack, effects, form_body, interactive_body, raw_request
+from tests.fuzz.conftest import TALLY, FuzzStack, effects, examples, form_body, interactive_body, raw_request
 
 # The bot's own threads (scheduler, retries) use the global ``random`` while hypothesis generates data;
 # hypothesis mistakes that for a strategy using ``random``.
@@ -234,7 +234,7 @@ def check(fs: FuzzStack, req: dict[str, Any]) -> None:
         assert response.status == (413 if len(req["body"]) > MAX_BODY else 405), response.status
 
 
-@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(req=requests)
 @example(req={"method": "POST", "path": EVENTS, "body": form_body(SLASH_FIELDS),
