@@ -22,6 +22,10 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?i)\b(?!client_?token=)(\w*(?:signature|secret|password|passwd|token))=[^&\s,]+"), r"\1=" + MASK),
     (re.compile(r"(?i)(authorization:\s*)\S+(\s+\S+)?"), r"\1" + MASK),
 ]
+# Every pattern above needs one of these (a new pattern adds its own): text with none skips the
+# substitutions, which nearly always find nothing yet cost most of redacting an audit event or a
+# log line. One search is about a fifth of five substitutions.
+_NEEDED = re.compile(r"xox|xapp-|LTAI|=|(?i:authorization:)")
 
 _lock = threading.Lock()
 _known: tuple[str, ...] = ()
@@ -41,6 +45,8 @@ def redact_text(text: str) -> str:
     for value in _known:
         if value in text:
             text = text.replace(value, MASK)
+    if _NEEDED.search(text) is None:
+        return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text

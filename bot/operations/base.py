@@ -198,6 +198,9 @@ class Meta:
     # each is a policy resource. Validation also returns them (Plan.touches); this is for tools
     # that only have the parameters (`rdsbot policy explain --op`).
     instances: tuple[tuple[str, str, str | None], ...] = (("instance", "DBInstanceId", None),)
+    # The instance whose status the probe reads, as (where: "params" or "result", key). Polling reads
+    # those statuses for every running job of a place at once (one DescribeDBInstances per 30 IDs).
+    watches: tuple[str, str] | None = None
 
     @classmethod
     def api(cls, name: str, api_action: str, **kwargs: Any) -> Meta:
@@ -272,11 +275,23 @@ class Operation(FormSpec):
         """
         return None
 
+    def watched(self, params: Mapping[str, Any], result: Mapping[str, Any]) -> str | None:
+        """The instance whose status :meth:`probe` reads (``meta.watches``), if any."""
+        if self.meta.watches is None:
+            return None
+        where, key = self.meta.watches
+        value = (result if where == "result" else params).get(key)
+        return str(value) if value else None
+
     @abstractmethod
     def probe(
         self, directory: RdsDirectory, params: Mapping[str, Any], result: Mapping[str, Any], memo: Mapping[str, Any]
     ) -> Progress:
-        """Look at the job once; ``memo`` is what the previous probe asked to remember."""
+        """Look at the job once; ``memo`` is what the previous probe asked to remember.
+
+        While polling, ``directory`` is the round's :class:`~bot.rds.snapshot.Snapshot` of the job's
+        place: the status of the :meth:`watched` instance comes from one batched read for every job
+        there, and any other fresh read is made once per instance in the round."""
 
     @abstractmethod
     def outcome(self, params: Mapping[str, Any], result: Mapping[str, Any]) -> str:

@@ -81,7 +81,7 @@ class Clone(Operation):
                     client_token=True,
                     reads=("rds:DescribeBackups", "rds:DescribeBackupPolicy", "rds:DescribePrice"),
                     optional_note=_("Leave empty to keep the source's value."),
-                    instances=(("source", "DBInstanceId", None),))
+                    instances=(("source", "DBInstanceId", None),), watches=("result", "DBInstanceId"))
     fields = (
         instance_field(_("Source instance"), _("The instance whose data is cloned. Type to search.")),
         FieldSpec("BackupId", _("Backup set"), FieldKind.BACKUP,

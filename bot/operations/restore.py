@@ -35,7 +35,8 @@ class Restore(Operation):
 
     meta = Meta.api("restore", "RestoreDdrTable", title=_("Restore from a cross-region backup"), verb=_("restore into"),
                     approval="default", client_token=True, reads=("rds:DescribeCrossRegionBackups", "rds:DescribeDatabases"),
-                    instances=(("target", "DBInstanceId", None), ("source", "SourceDBInstanceName", "SourceRegion")))
+                    instances=(("target", "DBInstanceId", None), ("source", "SourceDBInstanceName", "SourceRegion")),
+                    watches=("params", "DBInstanceId"))
     fields = (
         instance_field(_("Instance to restore into"), _("An existing instance; restored items are added under their new names.")),
         FieldSpec("RestoreType", _("Restore from"), FieldKind.SELECT, required=True, options=RESTORE_TYPES),

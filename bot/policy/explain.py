@@ -1,6 +1,6 @@
 """A full account of one decision for operators: every line considered, and why it applied or not.
 
-casbin decides (``PolicyEngine.decide``); the per-line verdicts here are
+``PolicyEngine.decide`` decides; the per-line verdicts here are
 recomputed in plain Python for the operator's benefit and never feed back into
 a decision.
 """

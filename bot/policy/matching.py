@@ -3,26 +3,50 @@
 casbin's ``globMatch`` stops ``*`` at ``/`` and ``keyMatch`` ignores whatever
 follows the first ``*`` (CASBIN_NOTES.md), so neither gives RAM's meaning.
 Here every character other than ``*`` is literal and each pattern is compiled
-once: a 10,000-line policy holds more patterns than ``re``'s own cache.
+once, at load, into plain string tests.
 """
 
 from __future__ import annotations
 
-import re
+import functools
 from collections.abc import Callable, Iterable
 
 Matcher = Callable[[str], bool]
 
 
 def compile_wildcard(pattern: str) -> Matcher:
-    """Return a predicate telling whether a whole string matches ``pattern``."""
+    """Return a predicate telling whether a whole string matches ``pattern``.
+
+    String tests, not ``re``: compiling a regex costs ~0.4 ms, and a 10,000-line
+    policy holds thousands of patterns, so regexes made a reload cost seconds
+    (profiled); matching is as fast. The text before the first ``*`` must start
+    the value, the text after the last must end it, and each part between is
+    found leftmost, in order, in what lies between: with ``*`` the only special
+    character, the leftmost place for a part never rules out a match a later
+    place would allow.
+    """
     if "*" not in pattern:
         return pattern.__eq__
-    if pattern.strip("*") == "":
+    head, *inner, tail = pattern.split("*")
+    middle = tuple(part for part in inner if part)
+    if not (head or tail or middle):
         return _always
-    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
-    # DOTALL: a tag value or an instance id is data, a newline in it is not special.
-    return re.compile(regex, re.DOTALL).fullmatch  # type: ignore[return-value]
+    least = len(head) + len(tail) + sum(len(part) for part in middle)
+    if not middle:
+        return lambda value: len(value) >= least and value.startswith(head) and value.endswith(tail)
+    return functools.partial(_match_parts, head, middle, tail, least)
+
+
+def _match_parts(head: str, middle: tuple[str, ...], tail: str, least: int, value: str) -> bool:
+    if len(value) < least or not value.startswith(head) or not value.endswith(tail):
+        return False
+    at, end = len(head), len(value) - len(tail)
+    for part in middle:
+        found = value.find(part, at, end)
+        if found < 0:
+            return False
+        at = found + len(part)
+    return True
 
 
 def _always(_: str) -> bool:

@@ -37,6 +37,8 @@ __all__ = [
 
 T = TypeVar("T")
 BACKUP_PAGE_SIZE = 100  # DescribeBackups' largest page
+MAX_ENTRIES = 2048  # answers a directory keeps at most, however many are still fresh
+SWEEP_FLOOR = 64  # the cache may hold this many answers before expired ones are looked for
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -48,6 +50,7 @@ class RdsDirectory:
         self.ttl_s = ttl_s
         self._cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
         self._lock = threading.Lock()
+        self._sweep_at = SWEEP_FLOOR
 
     def _cached(self, key: tuple[Any, ...], load: Callable[[], T], *, fresh: bool = False) -> T:
         """``load()``'s answer, from the cache if younger than ``ttl_s``; ``fresh`` skips the cache."""
@@ -60,12 +63,23 @@ class RdsDirectory:
                 return hit[1]  # type: ignore[no-any-return]
         value = load()
         with self._lock:
-            self._cache[key] = (time.monotonic(), value)
-            if len(self._cache) > 2048:
-                oldest = sorted(self._cache.items(), key=lambda kv: kv[1][0])[:512]
-                for k, _ in oldest:
-                    self._cache.pop(k, None)
+            now = time.monotonic()
+            self._cache[key] = (now, value)
+            if len(self._cache) > self._sweep_at:
+                self._sweep(now)
         return value
+
+    def _sweep(self, now: float) -> None:
+        """Drop the expired answers, and past :data:`MAX_ENTRIES` the oldest live ones. Every keystroke in a
+        picker is a search of its own: kept until the cache was full, thousands of searches' results (a
+        hundred instances each) outlived any use. Runs when the cache has doubled since the last sweep,
+        so its cost per answer stays constant."""
+        for key in [k for k, (at, _value) in self._cache.items() if now - at >= self.ttl_s]:
+            del self._cache[key]
+        if len(self._cache) > MAX_ENTRIES:
+            for key, _entry in sorted(self._cache.items(), key=lambda kv: kv[1][0])[:len(self._cache) - MAX_ENTRIES]:
+                del self._cache[key]
+        self._sweep_at = max(SWEEP_FLOOR, 2 * len(self._cache))
 
     def forget(self, instance_id: str) -> None:
         """Drop what is cached about an instance (after a job changed it)."""

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from bot import metrics
 from bot.config import Settings
+from bot.rds import sdk_models
 from bot.rds.errors import ErrorKind, RdsError
 from bot.rds.places import KEY_ID_SUFFIX, SECRET_SUFFIX, Account
 from bot.rds.retry import Backoff, CallSafety, should_retry
@@ -89,6 +90,7 @@ class SdkGateway:
             return self._client
 
     def _build_client(self) -> Any:
+        sdk_models.install()  # before the client imports the SDK's models, which it would import whole
         from alibabacloud_rds20140815.client import Client
 
         s = self.settings
@@ -138,13 +140,13 @@ class SdkGateway:
             return body
 
     def _call_once(self, action: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        client = self._sdk()
         from alibabacloud_credentials.exceptions import CredentialException
-        from alibabacloud_rds20140815 import models
+        from alibabacloud_rds20140815 import models  # after _sdk(): see sdk_models
         from alibabacloud_tea_openapi.exceptions import AlibabaCloudException, ThrottlingException
         from darabonba.runtime import RuntimeOptions
         from Tea.exceptions import TeaException, UnretryableException
 
-        client = self._sdk()
         request_cls = getattr(models, f"{action}Request", None)
         method_name = self._methods.get(action.lower()) if self._methods else None
         method = getattr(client, method_name, None) if method_name else None

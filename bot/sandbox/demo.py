@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.sandbox import chapter_ja
 from bot.sandbox.rds import Timings
+from bot.sandbox.rds.clock import Clock
 from bot.sandbox.slack import ALICE, APPROVALS_CHANNEL, BOB, CAROL, DAVE, ERIN, OPS_CHANNEL
 from bot.sandbox.stack import Stack, copy_policies, start_bot, start_emulators
 
@@ -86,14 +87,8 @@ def run_demo(*, keep_running: bool = False, job_seconds: float = 6.0, chapters: 
     database_url = f"sqlite:///{workdir / 'rdsbot.db'}"
     say = Narrator().say
     say("sandbox", "starting the RDS emulator, the Slack emulator and the bot (SQLite)...")
-    emulators = start_emulators(timings=Timings(clone_s=job_seconds, copy_s=job_seconds, backup_s=job_seconds,
-                                                restore_s=job_seconds))
-    emulators.slack.reset(seed=chapter_ja.with_kenji(emulators.slack.workspace))
-    policy_dir = copy_policies(workdir / "policies")
-    chapter_ja.grant(policy_dir)
-    stack = start_bot(emulators, database_url=database_url, policy_dir=policy_dir,
-                      overrides={"RDSBOT_POLL_INTERVAL_S": "1", "RDSBOT_LOG_FORMAT": "text", "RDSBOT_LOG_LEVEL": "ERROR",
-                                 "RDSBOT_REGIONS": REGIONS})
+    stack = start_world(workdir, job_seconds=job_seconds)
+    emulators = stack.emulators
     say("sandbox", f"bot on {stack.bot_url.rsplit('/slack', 1)[0]} · RDS emulator on {emulators.rds.endpoint} · "
                    f"Slack emulator on {emulators.slack.api_url}")
     try:
@@ -108,6 +103,20 @@ def run_demo(*, keep_running: bool = False, job_seconds: float = 6.0, chapters: 
         return 0
     finally:
         stack.stop()
+
+
+def start_world(workdir: Path, *, job_seconds: float, clock: Clock | None = None) -> Stack:
+    """The sandbox's world, shared by the terminal demo and the playground: the emulators (two regions,
+    Kenji added), a private copy of the packaged policy, the bot on SQLite in ``workdir``.
+    ``clock`` drives the RDS emulator's jobs (the playground moves it)."""
+    emulators = start_emulators(timings=Timings(clone_s=job_seconds, copy_s=job_seconds, backup_s=job_seconds,
+                                                restore_s=job_seconds), clock=clock)
+    emulators.slack.reset(seed=chapter_ja.with_kenji(emulators.slack.workspace))
+    policy_dir = copy_policies(workdir / "policies")
+    chapter_ja.grant(policy_dir)
+    return start_bot(emulators, database_url=f"sqlite:///{workdir / 'rdsbot.db'}", policy_dir=policy_dir,
+                     overrides={"RDSBOT_POLL_INTERVAL_S": "1", "RDSBOT_LOG_FORMAT": "text", "RDSBOT_LOG_LEVEL": "ERROR",
+                                "RDSBOT_REGIONS": REGIONS})
 
 
 class Story:

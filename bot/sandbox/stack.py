@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.sandbox.rds import RdsEmulator, Seed, Timings
+from bot.sandbox.rds.clock import Clock
 from bot.sandbox.slack import APPROVALS_CHANNEL, SlackDriver, SlackEmulator
 from bot.sandbox.sts import StsEmulator
 
@@ -25,7 +26,10 @@ ACCESS_KEY_ID = "sandbox-access-key-id"
 BOT_TOKEN = "xoxb-sandbox-0000-bot-token"
 #: The role the bot may assume in the sandbox (RDSBOT_RAM_ROLE_ARN).
 ROLE_ARN = "acs:ram::1234567890123456:role/rdsbot-requests"
-REPO_POLICIES = Path(__file__).resolve().parents[2] / "policies"
+#: The sandbox's policy, shipped inside the package so that an installed wheel has it. The repository's
+#: policies/ folder, the operator's starting point, holds the same files (tests/unit/test_packaged_policies.py).
+DEFAULT_POLICIES = Path(__file__).resolve().parents[1] / "defaults" / "policies"
+POLICY_FILES = ("model.conf", "policy.csv", "approvals.toml", "freeze.toml")
 
 
 @dataclass
@@ -50,16 +54,18 @@ class Emulators:
 
 
 def start_emulators(*, timings: Timings | None = None, seed: Seed | None = None, trigger_ttl_s: float = 3.0,
-                    other_accounts: Mapping[str, tuple[str, str]] | None = None) -> Emulators:
+                    other_accounts: Mapping[str, tuple[str, str]] | None = None,
+                    clock: Clock | None = None) -> Emulators:
     """``other_accounts``: account ID -> (AccessKey ID, secret) of a key acting in that account (the
-    seed's instances with that ``account``), beside the main account the bot's own key acts in."""
+    seed's instances with that ``account``), beside the main account the bot's own key acts in.
+    ``clock``: what the RDS emulator's jobs read as now (the playground moves it); default real time."""
     access_key_secret = secrets.token_urlsafe(24)
     signing_secret = secrets.token_hex(16)
     sts = StsEmulator(keys={ACCESS_KEY_ID: access_key_secret}, roles={ROLE_ARN})
     sts.start()
     others = other_accounts or {}
     rds = RdsEmulator(access_key_id=ACCESS_KEY_ID, access_key_secret=access_key_secret, seed=seed, timings=timings,
-                      sessions=sts.sessions, extra_keys=dict(others.values()),
+                      clock=clock, sessions=sts.sessions, extra_keys=dict(others.values()),
                       accounts={key: account for account, (key, _secret) in others.items()})
     rds.start()
     slack = SlackEmulator(bot_token=BOT_TOKEN, signing_secret=signing_secret, trigger_ttl_s=trigger_ttl_s)
@@ -68,10 +74,10 @@ def start_emulators(*, timings: Timings | None = None, seed: Seed | None = None,
                      sts=sts)
 
 
-def copy_policies(target: Path, source: Path = REPO_POLICIES) -> Path:
+def copy_policies(target: Path, source: Path = DEFAULT_POLICIES) -> Path:
     """A private copy of the policy folder, so a test may edit it."""
     target.mkdir(parents=True, exist_ok=True)
-    for name in ("model.conf", "policy.csv", "approvals.toml", "freeze.toml"):
+    for name in POLICY_FILES:
         if (source / name).exists():
             shutil.copy(source / name, target / name)
     return target

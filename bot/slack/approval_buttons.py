@@ -87,7 +87,8 @@ class ApprovalButtons:
         outcome = decisions.vote(self.deps, request_id, user=user, approve=False, reason=reason[:3000])
         ack(response_action="update", view=modals.message_modal(_("Reject request"), vote_text(outcome)))
         if self.home is not None and metadata(view).get("home"):
-            self.home.publish(client, user)
+            # After the answer (Bolt answers Slack when this listener returns): the modal closes at once.
+            self.deps.later(self.home.publish, client, user)
 
     def cancel(self, body: dict[str, Any], client: WebClient) -> None:
         request_id, user, channel = click(body)

@@ -30,11 +30,16 @@ class DeliveryGuard:
 
     Signature verification already rejects anything older than five minutes;
     inside that window an identical signed request, or an Events API retry of
-    an event already seen, is acknowledged and ignored.
+    an event already seen, is acknowledged and ignored. The keys kept here are
+    only the most recent ``keep`` (a busy bot sees thousands in ten minutes, and
+    each kept key is memory): ``seen``, the database's record shared by replicas,
+    answers for every new key anyway.
     """
 
-    def __init__(self, window_s: float = 600.0, *, seen: Callable[[str], bool] | None = None) -> None:
+    def __init__(self, window_s: float = 600.0, *, seen: Callable[[str], bool] | None = None,
+                 keep: int = 1024) -> None:
         self.window_s = window_s
+        self.keep = keep
         self._seen: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
         self._shared = seen  # a database-backed check, shared by replicas
@@ -42,7 +47,8 @@ class DeliveryGuard:
     def first_time(self, key: str) -> bool:
         now = time.monotonic()
         with self._lock:
-            while self._seen and next(iter(self._seen.values())) < now - self.window_s:
+            while self._seen and (len(self._seen) >= self.keep
+                                  or next(iter(self._seen.values())) < now - self.window_s):
                 self._seen.popitem(last=False)
             if key in self._seen:
                 return False
@@ -166,13 +172,18 @@ def build_bolt_app(
         signing_secret=secret,
         token_verification_enabled=False,
         request_verification_enabled=not settings.socket_mode,
-        process_before_response=False,
+        # Ack functions run in the request's own thread and Bolt answers when they return: an ack
+        # never queues for a pool thread (nor waits out Bolt's 10 ms polling for it). So every
+        # non-lazy listener answers, then hands any further work to the background (deps.later);
+        # lazy listeners still run on ``executor``.
+        process_before_response=True,
         listener_executor=executor,
         ignoring_self_events_enabled=False,
         url_verification_enabled=True,
         ssl_check_enabled=True,
     )
-    app.use(well_formed_only)
+    if settings.socket_mode:
+        app.use(well_formed_only)  # over HTTP the server refuses a malformed envelope before Bolt parses it
     app.use(guard)
     app.use(known_users_only)
     app.use(ReaderLocale(people or People(client), fallback=settings.default_locale))

@@ -73,7 +73,8 @@ class FormFlow:
                 "Something went wrong on the bot's side; nothing was sent to RDS. Try again.")))
             return
         ack(response_action="update", view=self._result_view(spec, outcome))
-        self._tell_denied(client, spec, user, channel, outcome)
+        # After the answer (Bolt answers Slack when this listener returns): the modal never waits on this post.
+        self.deps.later(self._tell_denied, client, spec, user, channel, outcome)
 
     def _finish_late(self, client: WebClient, view: dict[str, Any], op: Operation, user: str, channel: str,
                      future: Any) -> None:

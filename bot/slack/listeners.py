@@ -2,7 +2,9 @@
 
 Acknowledging is kept apart from working: slash commands and clicks ack at once
 (help and status answer inside the ack, from the database and the policy, with
-no RDS call) and do their work in lazy listeners, so an ack never waits on RDS.
+no RDS call) and do their work in the background (clicks in lazy listeners, a
+command handed to ``deps.later``), so an ack never waits on RDS. Acks run in the
+request's own thread (``process_before_response``, see ``bolt_app``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from bot.slack.replies import acting_user, just_ack
 from bot.slack.resubmit import Resubmit
 from bot.slack.text import escape
 from bot.workflow.access import may_view
+from bot.workflow.background import Background, Foreground
 from bot.workflow.deps import Deps
 from bot.workflow.queries import Requests
 from bot.workflow.reminders import Reminders
@@ -45,11 +48,14 @@ LAZY_COMMANDS = {*OPERATIONS, "remind", "pending", "cancel"}
 class Listeners:
     """Routes Slack requests to the form, listing, approval and reminder flows."""
 
-    def __init__(self, *, deps: Deps, executor: Executor, reminders: Reminders, people: People) -> None:
+    def __init__(self, *, deps: Deps, executor: Executor, reminders: Reminders, people: People,
+                 reads: Background | None = None, foreground: Foreground | None = None) -> None:
         self.deps = deps
         self.people = people  # the one users.info cache: zones and languages
         self.requests = Requests(deps.db)
-        self.opener = ModalOpener(deps, people)
+        # reads: where an instance's facts are read for its modal (a pool that may wait on a slow RDS);
+        # foreground: what those reads let pass first (requests being answered, modals being opened).
+        self.opener = ModalOpener(deps, people, reads, foreground)
         self.pickers = Pickers(deps, executor)
         self.listing = BackupListing(deps, executor, self.opener)
         self.forms = FormFlow(deps, executor, self.listing)
@@ -59,7 +65,7 @@ class Listeners:
         self.reminders = ReminderFlow(reminders, people)
 
     def register(self, app: App) -> None:
-        app.command(COMMAND)(ack=self.ack_command, lazy=[self.run_command])
+        app.command(COMMAND)(self.ack_command)
         app.view(OP_CALLBACKS)(self.forms.submit)
         app.view(Callback.REJECT)(self.approvals.submit_reason)
         app.view_closed(OP_CALLBACKS)(just_ack)
@@ -77,8 +83,10 @@ class Listeners:
         app.action(TIME_ACTIONS)(ack=just_ack, lazy=[self.opener.time_picked])
         app.options(re.compile(r".*"))(self.pickers.suggest)
 
-    def ack_command(self, ack: Ack, body: dict[str, Any]) -> None:
-        """Answer at once: help and status inline; everything else after the ack."""
+    def ack_command(self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        """Answer at once: help and status inline; everything else after the ack, in the background
+        (handed over directly: a Bolt lazy listener would copy the whole request and build its
+        context again, on the request's own thread, before the answer goes out)."""
         command = parse(body.get("text"))
         user = acting_user(body) or ""
         if command.name == "help":
@@ -88,6 +96,7 @@ class Listeners:
             ack(text=self._status_text(user, command.first))
         elif command.name in LAZY_COMMANDS:
             ack()
+            self.deps.later(self.run_command, body, client, respond)
         else:
             ack(text=messages.help_text())
 

@@ -75,15 +75,15 @@ class BackupListing:
             ack(response_action="errors", errors={"DBInstanceId": _("Something went wrong on the bot's side; try again.")})
             return
         ack(response_action="clear")
+        # After the answer (Bolt answers Slack when this listener returns): the modal closes at once.
+        self.deps.later(self._post, client, channel, user, result)
+
+    def _post(self, client: WebClient, channel: str, user: str, result: Listing | Denied) -> None:
         message = self._render(result)
         tell(client, channel, user, message.text, blocks=message.blocks)
 
     def _post_late(self, client: WebClient, channel: str, user: str, future: Any) -> None:
-        def done(result: Listing | Denied) -> None:
-            message = self._render(result)
-            tell(client, channel, user, message.text, blocks=message.blocks)
-
-        answer_late(future, done=done, what="listing",
+        answer_late(future, done=lambda result: self._post(client, channel, user, result), what="listing",
                     invalid=lambda errors: tell(client, channel, user,
                                                 ":warning: " + escape(" ".join(errors.errors.values()))),
                     broken=lambda: tell(client, channel, user,

@@ -32,9 +32,14 @@ from bot.slack.text import escape
 from bot.timeutil import epoch_of, local_time, slack_date, to_api, utc_offset, utcnow
 from bot.workflow import break_glass, reads
 from bot.workflow.access import any_instance, decide, resource_of
+from bot.workflow.background import Background, Foreground
 from bot.workflow.deps import Deps
 
 log = logging.getLogger(__name__)
+
+# Facts waiting for the reads lane beyond this many are not read: with RDS this far behind they would
+# arrive long after the person moved on, and each waiting one holds its modal's view in memory.
+MAX_WAITING_READS = 64
 
 # The action_ids of every time picker (= their API parameters): picking one shows its UTC value.
 TIME_ACTIONS = re.compile("^(" + "|".join(sorted({re.escape(f.name) for form in operations.FORMS.values()
@@ -42,20 +47,32 @@ TIME_ACTIONS = re.compile("^(" + "|".join(sorted({re.escape(f.name) for form in 
 
 
 class ModalOpener:
-    """Opens operation modals and fills in the facts about the instance picked in them."""
+    """Opens operation modals and fills in the facts about the instance picked in them.
 
-    def __init__(self, deps: Deps, people: People) -> None:
+    The facts are read from RDS on ``reads``, a pool of their own: however slow RDS is, the
+    threads that open the next person's modal are never all waiting on it. Opening a modal is
+    ``foreground`` work, which those reads let pass first (see ``Background.lane``).
+    """
+
+    def __init__(self, deps: Deps, people: People, reads: Background | None = None,
+                 foreground: Foreground | None = None) -> None:
         self.deps = deps
         self.people = people
+        self.reads = reads  # None: read in the calling thread (unit tests)
+        self.foreground = foreground or Foreground()
 
     def open(self, spec: FormSpec, *, body: dict[str, Any], client: WebClient, respond: Respond,
              initial: dict[str, str | None] | None = None, notes: list[str] | None = None) -> None:
+        with self.foreground.busy():
+            self._open(spec, body, client, respond, dict(initial or {}), notes or [])
+
+    def _open(self, spec: FormSpec, body: dict[str, Any], client: WebClient, respond: Respond,
+              initial: dict[str, str | None], notes: list[str]) -> None:
         channel = str(body.get("channel_id") or (body.get("channel") or {}).get("id") or "")
-        initial = dict(initial or {})
         instance = initial.get("DBInstanceId")
         glass = isinstance(spec, Operation) and may_break_glass(self.deps, acting_user(body) or "", instance)
         view = modals.operation_modal(spec, initial=initial, metadata={"channel": channel, "instance": instance},
-                                      notes=notes or [], break_glass=glass)
+                                      notes=notes, break_glass=glass)
         for field in spec.fields:  # a prefilled time says its UTC from the start
             epoch = epoch_of(initial.get(field.name)) if field.kind is FieldKind.TIME else None
             if epoch is not None:
@@ -74,7 +91,7 @@ class ModalOpener:
                         response_type="ephemeral")
             return
         if instance:
-            self.show_source(client, opened["view"], instance, acting_user(body) or "", spec)
+            self._show_source_later(client, opened["view"], instance, acting_user(body) or "", spec)
 
     def source_picked(self, body: dict[str, Any], client: WebClient) -> None:
         """The user chose an instance: show its facts (and any policy refusal) under the picker."""
@@ -83,7 +100,23 @@ class ModalOpener:
         instance = selected(view, "DBInstanceId")
         if spec is None or not instance:
             return
-        self.show_source(client, view, instance, acting_user(body) or "", spec)
+        self._show_source_later(client, view, instance, acting_user(body) or "", spec)
+
+    def _show_source_later(self, client: WebClient, view: dict[str, Any], instance_id: str, user: str,
+                           spec: FormSpec) -> None:
+        if self.reads is None:
+            self.show_source(client, view, instance_id, user, spec)
+        elif self.reads.busy >= MAX_WAITING_READS:
+            log.info("instance facts not read: RDS reads are too far behind", extra={"waiting": self.reads.busy})
+        else:
+            self.reads.submit(self._show_source_logged, client, view, instance_id, user, spec)
+
+    def _show_source_logged(self, client: WebClient, view: dict[str, Any], instance_id: str, user: str,
+                            spec: FormSpec) -> None:
+        try:
+            self.show_source(client, view, instance_id, user, spec)
+        except Exception:  # noqa: BLE001 - nobody waits on this future: say what broke here
+            log.exception("instance facts not shown", extra={"instance": instance_id})
 
     def show_source(self, client: WebClient, view: dict[str, Any], instance_id: str, user: str, spec: FormSpec) -> None:
         if not INSTANCE_ID.match(instance_id):

@@ -5,12 +5,14 @@ its placement says, in the language of who reads it there: a DM in its
 person's Slack locale, anything in a channel (cards, threads, reminders) in
 RDSBOT_CHANNEL_LOCALE. Every message carries metadata naming its request (and,
 for updates, its outbox key), so after a crash between "Slack has it" and "we recorded it" the
-sender can find it in the thread instead of posting it twice.
+sender can find it in the thread instead of posting it twice. Posts keep Slack's per-channel
+rate (:mod:`bot.slack.pacing`): :meth:`SlackSender.wait_s` tells the outbox when a message may go.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,6 +32,7 @@ from bot.slack import notice_views
 from bot.slack.blocks import Message
 from bot.slack.ids import Metadata
 from bot.slack.notice_views import Facts
+from bot.slack.pacing import ChannelPace
 from bot.slack.people import People
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ PERMANENT = {
 THREADED = {Placement.REPLY, Placement.PROGRESS_EDIT, Placement.FINAL}
 # Errors after which posting to the user directly is the fallback (DESIGN: a DM).
 UNREACHABLE_CHANNEL = {"channel_not_found", "not_in_channel", "is_archived", "restricted_action", "no_permission"}
+MAX_DMS = 1024  # DM channels remembered (conversations.open gives a person the same one every time)
 
 
 class SlackSender:
@@ -53,8 +57,10 @@ class SlackSender:
 
     def __init__(self, client: WebClient, *, approval_channel: str | None, requests: Requests,
                  retry_in_s: float, routing: Routing | None = None, people: People | None = None,
-                 default_locale: str = SOURCE, channel_locale: str = SOURCE) -> None:
+                 default_locale: str = SOURCE, channel_locale: str = SOURCE, pace: ChannelPace | None = None) -> None:
         self.client = client
+        self.pace = pace or ChannelPace()
+        self._dms: OrderedDict[str, str] = OrderedDict()
         self.people = people  # a DM is written in its reader's Slack locale
         self.default_locale = default_locale  # RDSBOT_DEFAULT_LOCALE: when that locale is unknown
         self.channel_locale = channel_locale  # RDSBOT_CHANNEL_LOCALE: cards, threads, channel posts
@@ -68,6 +74,28 @@ class SlackSender:
         notice = _decode(message)
         with use_reader(self._reader(notice, request)):
             return self._deliver(notice, message, request)
+
+    def wait_s(self, message: OutboxMessage, request: Request | None) -> float:
+        """Seconds until ``message`` may be posted without going over its channel's rate (0: now).
+        Edits and messages whose channel is not known yet (a first DM) may go now."""
+        try:
+            notice = _decode(message)
+        except SendError:
+            return 0.0
+        placement = notice.placement
+        channel: str | None = None
+        if placement is Placement.CHANNEL:
+            channel = str(getattr(notice, "channel", "") or "")
+        elif placement is Placement.DM:
+            to = str(getattr(notice, "to", "") or (request.requester if request is not None else ""))
+            channel = self._dms.get(to)
+        elif request is None or placement is Placement.ANCHOR_UPDATE:
+            channel = None
+        elif placement is Placement.ANCHOR:
+            channel = self._anchor_channel(request)
+        elif placement is not Placement.PROGRESS_EDIT or not request.progress_ts:
+            channel = request.thread_channel
+        return self.pace.wait_s(channel)
 
     def _reader(self, notice: Notice, request: Request | None) -> Reader:
         """Who reads it: a DM, its person (in their Slack locale); anything in a channel, the channel."""
@@ -166,10 +194,16 @@ class SlackSender:
         return self._post(self._dm_channel(request.requester), msg, row)
 
     def _dm_channel(self, user_id: str) -> str:
+        known = self._dms.get(user_id)
+        if known is not None:
+            return known
         response = self._call("conversations.open", self.client.conversations_open, users=user_id)
         channel = (response.get("channel") or {}).get("id")
         if not channel:
             raise SendError("conversations.open returned no channel")
+        self._dms[user_id] = str(channel)
+        while len(self._dms) > MAX_DMS:
+            self._dms.popitem(last=False)
         return str(channel)
 
     def _post(self, channel: str, msg: Message, row: OutboxMessage, *, thread_ts: str | None = None) -> tuple[str, str]:
@@ -181,6 +215,7 @@ class SlackSender:
             kwargs["thread_ts"] = thread_ts
         if metadata:
             kwargs["metadata"] = metadata
+        self.pace.posted(channel)
         response = self._call("chat.postMessage", self.client.chat_postMessage, **kwargs)
         return str(response.get("channel") or channel), str(response["ts"])
 

@@ -18,6 +18,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot import metrics
 from bot.slack.bolt_app import malformed
+from bot.workflow.background import Foreground
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ class WebApp:
     """
 
     def __init__(self, bolt: App | None, *, ready: Callable[[], bool], signing_secret: str | None = None,
-                 metrics: bool = True) -> None:
+                 metrics: bool = True, foreground: Foreground | None = None) -> None:
         if bolt is not None and not signing_secret:
             # Serving Slack's endpoint without checking signatures would let anyone act as anyone.
             raise ValueError("POST /slack/events needs the signing secret")
@@ -41,6 +42,7 @@ class WebApp:
         self.ready = ready
         self.metrics = metrics
         self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
+        self.foreground = foreground or Foreground()  # a Slack request being answered: follow-ups wait
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -53,7 +55,8 @@ class WebApp:
         if path == EVENTS_PATH and self.bolt is not None:
             if method != "POST":
                 return _respond(start_response, 405, "method not allowed")
-            return self._slack(environ, start_response)
+            with self.foreground.busy():
+                return self._slack(environ, start_response)
         return _respond(start_response, 404, "not found")
 
     def _slack(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

@@ -15,6 +15,7 @@ older writer added, so rows stay readable across releases.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -175,6 +176,11 @@ def decode(row: OutboxMessage) -> Notice:
 def post(session: Session, notice: Notice, *, request_id: str | None, key: str) -> bool:
     """Record ``notice`` to be sent after commit; False when ``key`` was recorded before."""
     return tx.enqueue(session, request_id=request_id, kind=notice.kind, dedupe_key=key, data=notice.data())
+
+
+def post_many(session: Session, notices: Sequence[tuple[Notice, str | None, str]]) -> int:
+    """Record many ``(notice, request_id, key)`` at once, in order; returns how many were new."""
+    return tx.enqueue_many(session, [(request_id, notice.kind, key, notice.data()) for notice, request_id, key in notices])
 
 
 def announce(session: Session, request: Request) -> None:

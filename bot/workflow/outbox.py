@@ -6,13 +6,19 @@ lease belongs to a sender that died mid-send: before sending again, the Slack
 side is asked whether the message already arrived (our messages carry
 metadata), so a crash between "posted" and "recorded" does not post twice.
 Within one request, messages go out in the order they were recorded; the
-thread's anchor comes first and the final reply last.
+thread's anchor comes first and the final reply last; an edit of a progress
+line that a newer edit will overwrite is skipped. A ``pace`` (the Slack
+sender's :meth:`~bot.slack.sender.SlackSender.wait_s`) may hold a message back
+while its channel is at Slack's rate: it is left unclaimed, no attempt counted,
+and the sender wakes when the channel is free again.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -32,6 +38,10 @@ from bot.workflow.ports import Sender, SendError
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+PAGE = 200
+MAX_WAITING = 10_000
+IDLE_WAIT_S = 2.0  # the sender looks again at least this often, doorbell or not
+Pace = Callable[[OutboxMessage, Request | None], float]
 
 
 def _oldest_unsent_of_request() -> Any:
@@ -49,9 +59,14 @@ class OutboxDispatcher:
     """Sends pending outbox rows; :meth:`kick` wakes the background sender."""
 
     def __init__(self, db: Database, sender: Sender, *, worker_id: str, lease_s: float = 60.0,
-                 wakeup: Wakeup | None = None) -> None:
+                 wakeup: Wakeup | None = None, pace: Pace | None = None) -> None:
         self.db = db
         self.sender = sender
+        self.pace = pace
+        self._paced_until: float | None = None  # monotonic: when the soonest held-back message may go
+        # Messages the pace holds back, as read when first held: their channel cannot change while they wait,
+        # so a busy channel's backlog is not read again on every round.
+        self._waiting: dict[int, tuple[OutboxMessage, Request | None]] = {}
         self.worker_id = worker_id
         self.lease = timedelta(seconds=lease_s)
         self.wakeup = wakeup or Wakeup()
@@ -74,7 +89,7 @@ class OutboxDispatcher:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self.wakeup.wait(2.0)
+            self.wakeup.wait(min(IDLE_WAIT_S, self.paced_for_s() or IDLE_WAIT_S))
             if self._stop.is_set():
                 return
             try:
@@ -88,14 +103,60 @@ class OutboxDispatcher:
         with self._run_lock:
             sent = 0
             for _ in range(50):
-                round_sent = sum(1 for row_id in self._due() if self._deliver_one(row_id))
+                self._paced_until = None
+                round_sent, after = 0, 0
+                while after is not None:
+                    # Page on: messages held back by the pace must not hide the ones behind them.
+                    due, after = self._due(after)
+                    paced = self._for_pace(due)
+                    # In a busy channel a new request's card goes first: someone is waiting for it.
+                    due.sort(key=lambda i: (i not in paced or paced[i][0].kind != n.Anchor.kind, i))
+                    round_sent += sum(1 for row_id in due
+                                      if not self._held(row_id, paced.get(row_id)) and self._deliver_one(row_id))
                 sent += round_sent
                 if not round_sent:
                     break
             self._gauge()
             return sent
 
-    def _due(self) -> list[int]:
+    def paced_for_s(self) -> float:
+        """Seconds until the soonest message held back by the pace may go (0: none is held back)."""
+        until = self._paced_until
+        return 0.0 if until is None else max(until - time.monotonic(), 0.001)
+
+    def _for_pace(self, due: list[int]) -> dict[int, tuple[OutboxMessage, Request | None]]:
+        """What the pace needs to know of each due message (none without a pace): the row, its request."""
+        if self.pace is None or not due:
+            return {}
+        unread = [i for i in due if i not in self._waiting]
+        found = {i: self._waiting[i] for i in due if i in self._waiting}
+        if unread:
+            with self.db.reader() as session:
+                rows = list(session.exec(select(OutboxMessage).where(OutboxMessage.id.in_(unread))))  # type: ignore[union-attr]
+                ids = {r.request_id for r in rows if r.request_id}
+                requests = {r.id: r for r in session.exec(select(Request).where(Request.id.in_(ids)))} if ids else {}  # type: ignore[attr-defined]
+            found.update({r.id: (r, requests.get(r.request_id or "")) for r in rows if r.id is not None})
+        return found
+
+    def _held(self, row_id: int, found: tuple[OutboxMessage, Request | None] | None) -> bool:
+        """Whether the pace holds this message back now (asked right before it would be sent, after
+        the round's earlier posts); if so, the sender wakes when it may go."""
+        if self.pace is None or found is None:
+            return False
+        wait = self.pace(*found)
+        if wait <= 0:
+            self._waiting.pop(row_id, None)
+            return False
+        if len(self._waiting) >= MAX_WAITING:
+            self._waiting.clear()  # rows another sender delivered linger here: start afresh now and then
+        self._waiting[row_id] = found
+        until = time.monotonic() + wait
+        self._paced_until = until if self._paced_until is None else min(self._paced_until, until)
+        return True
+
+    def _due(self, after: int = 0) -> tuple[list[int], int | None]:
+        """The messages that may be sent now among the next page after id ``after``, and where the
+        page after it starts (None: this was the last)."""
         stale = utcnow() - self.lease
         with self.db.reader() as session:
             rows = session.exec(
@@ -109,8 +170,9 @@ class OutboxDispatcher:
                 # Only each request's oldest unsent message is due, so one busy
                 # request's backlog never hides the others'.
                 .where(or_(OutboxMessage.request_id.is_(None), OutboxMessage.id == _oldest_unsent_of_request()))  # type: ignore[union-attr]
+                .where(OutboxMessage.id > after)  # type: ignore[operator]
                 .order_by(OutboxMessage.id)  # type: ignore[arg-type]
-                .limit(200)
+                .limit(PAGE)
             ).all()
             blocked: set[str] = set()
             earliest_unsent = self._earliest_unsent(session, {r.request_id for r in rows if r.request_id})
@@ -131,7 +193,7 @@ class OutboxDispatcher:
                     blocked.add(rid)
                 assert row.id is not None
                 due.append(row.id)
-            return due
+            return due, (rows[-1].id if len(rows) == PAGE else None)
 
     @staticmethod
     def _earliest_unsent(session: Session, request_ids: set[str]) -> dict[str, int]:
@@ -172,6 +234,10 @@ class OutboxDispatcher:
         if row is None:
             return False
         request = self._request(row.request_id)
+        if self._superseded(row, request):
+            assert request is not None and request.thread_channel and request.progress_ts
+            self._sent(row, request, request.thread_channel, request.progress_ts)
+            return True
         try:
             found = self.sender.find_sent(row, request) if row.attempts > 1 else None
             channel, ts = found if found is not None else self.sender.send(row, request)
@@ -186,6 +252,17 @@ class OutboxDispatcher:
             crashpoints.reached("while_posting_final")
         self._sent(row, request, channel, ts)
         return True
+
+    def _superseded(self, row: OutboxMessage, request: Request | None) -> bool:
+        """An edit of a posted progress line with a newer edit queued behind it: the line will show the
+        newer one, so this one is done without a call (a backlog of percentages costs one chat.update)."""
+        if row.kind != n.ProgressEdit.kind or request is None or not (request.progress_ts and request.thread_channel):
+            return False
+        with self.db.reader() as session:
+            newer = session.exec(select(OutboxMessage.id).where(
+                OutboxMessage.request_id == row.request_id, OutboxMessage.kind == row.kind,
+                OutboxMessage.id > row.id, OutboxMessage.state == "pending").limit(1)).first()  # type: ignore[operator]
+        return newer is not None
 
     def _request(self, request_id: str | None) -> Request | None:
         if request_id is None:

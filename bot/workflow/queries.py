@@ -13,7 +13,6 @@ from sqlmodel import select
 from bot.store.db import Database
 from bot.store.models import Approval, AuditEvent, Request
 from bot.workflow.outcomes import Timeline
-from bot.workflow.states import State
 
 
 def approvers_in(session: Any, request_id: str) -> list[str]:
@@ -71,9 +70,3 @@ class Requests:
                 select(Request.operation, Request.state, func.count()).group_by(Request.operation, Request.state)
             ).all()
         return [(str(op), str(state), int(n)) for op, state, n in rows]
-
-    def running(self) -> list[Request]:
-        with self.db.reader() as session:
-            return list(session.exec(
-                select(Request).where(Request.state == State.RUNNING).order_by(Request.updated_at)  # type: ignore[arg-type]
-            ))

@@ -10,12 +10,13 @@ notifications are committed together or not at all.
 
 from __future__ import annotations
 
+import functools
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from bot import metrics
@@ -25,6 +26,8 @@ from bot.timeutil import utcnow
 from bot.workflow.states import INITIAL, TERMINAL, State, sources_of
 
 MAX_REQUEST_ID = 64
+# The dialect's INSERT, which knows ON CONFLICT DO NOTHING.
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 def new_request_id(operation: str) -> str:
@@ -78,8 +81,9 @@ def move(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
-    request = session.exec(select(Request).where(Request.id == request_id)).one()
-    session.refresh(request)
+    # One read of the row as it is now, over whatever this session held of it before the update.
+    request = session.exec(select(Request).where(Request.id == request_id)
+                           .execution_options(populate_existing=True)).one()
     audit.append(session, request_id=request_id, event=event or target.value, state=target, actor=actor, detail=detail or {})
     metrics.REQUESTS.labels(request.operation, target).inc()
     return request
@@ -111,24 +115,33 @@ def enqueue(
     data: dict[str, Any] | None = None,
 ) -> bool:
     """Record a Slack message to send after commit; False if it was already recorded."""
-    exists = session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)).first()
-    if exists is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(
-                OutboxMessage(
-                    request_id=request_id,
-                    kind=kind,
-                    dedupe_key=dedupe_key,
-                    data=data or {},
-                    state="pending",
-                    created_at=utcnow(),
-                )
-            )
-    except IntegrityError:
-        return False
-    return True
+    return enqueue_many(session, [(request_id, kind, dedupe_key, data or {})]) == 1
+
+
+def enqueue_many(session: Session, messages: Sequence[tuple[str | None, str, str, dict[str, Any]]]) -> int:
+    """Record Slack messages, each ``(request_id, kind, dedupe_key, data)``, in order; returns how many
+    were new (a key recorded before is skipped).
+
+    One ``INSERT ... ON CONFLICT (dedupe_key) DO NOTHING`` for them all (SQLite and PostgreSQL alike):
+    a polling round records hundreds, and a look-up, a savepoint and an ORM flush for each would
+    cost several times the insert itself.
+    """
+    if not messages:
+        return 0
+    now = utcnow()
+    # One statement whatever the count (compiled once, then reused): the rows go as its parameters.
+    result = session.execute(_insert_new(session.get_bind().dialect.name),
+                             [{"request_id": request_id, "kind": kind, "dedupe_key": key, "data": data,
+                               "state": "pending", "attempts": 0, "created_at": now}
+                              for request_id, kind, key, data in messages])
+    return len(result.all())
+
+
+@functools.cache
+def _insert_new(dialect: str) -> Any:
+    """INSERT of an outbox row unless its dedupe_key is there already, returning the new row's id."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    return _INSERTS[dialect](table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
 
 
 def lock(session: Session, request_id: str) -> Request | None:

@@ -1,7 +1,7 @@
 """Two `rdsbot serve` replicas on one PostgreSQL database behind one Slack app.
 
 Replica B signs its RDS calls with a second AccessKey, so the RDS emulator's
-journal says which replica made each call: polling (DescribeDBInstanceAttribute
+journal says which replica made each call: polling (DescribeDBInstances / DescribeDBInstanceAttribute
 of a new clone, DescribeBackupTasks of a job) must come from the leader only.
 Requests are typed on one replica and approved on the other; every request id
 must reach RDS once, every outbox message reach Slack once, a reminder fire once,
@@ -74,9 +74,15 @@ def _leading(proc: BotProcess) -> int:
 
 
 def _poll_calls(emulators: Emulators, clone_ids: set[str]) -> list[Any]:
-    """Progress probes: live status of a new clone, or a backup job looked up by its id."""
+    """Progress probes: live status of a new clone (a batched DescribeDBInstances naming it, or its own
+    DescribeDBInstanceAttribute), or a backup job looked up by its id."""
     rds = emulators.rds
-    calls = [c for c in rds.calls_for("DescribeDBInstanceAttribute") if c.params.get("DBInstanceId") in clone_ids]
+
+    def names_a_clone(call: Any) -> bool:
+        return bool(clone_ids & {i.strip() for i in str(call.params.get("DBInstanceId") or "").split(",")})
+
+    calls = [c for c in rds.calls_for("DescribeDBInstanceAttribute") + rds.calls_for("DescribeDBInstances")
+             if names_a_clone(c)]
     calls += [c for c in rds.calls_for("DescribeBackupTasks") if c.params.get("BackupJobId")]
     return sorted(calls, key=lambda c: c.time)
 

@@ -50,7 +50,7 @@ def test_a_replayed_signed_click_acts_once(stack: Stack) -> None:
 
 
 def test_slash_command_ack_never_waits_on_rds(stack: Stack) -> None:
-    stack.rds.inject(code=None, delay_s=4.0, times=None)
+    stack.rds.inject(code=None, delay_s=4.0, times=100)
     response = stack.driver.slash_command(ALICE, f"clone {PROD_MYSQL}", channel=OPS_CHANNEL)
     # RDS answers after 4 s; Slack (emulated) accepted the ack within its 3 s deadline, so it did not wait on RDS.
     assert response.status == 200 and response.acked_in_time and not response.problems, response.problems

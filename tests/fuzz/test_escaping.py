@@ -113,7 +113,7 @@ def card_of(fs: FuzzStack, request_id: str) -> dict[str, Any]:
         ((m.get("metadata") or {}).get("event_payload") or {}).get("request_id") == request_id))
 
 
-@settings(max_examples=120, deadline=None,
+@settings(max_examples=examples(80), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(reason=reasons)
 @example(reason="<!channel> please approve <@U0BOB> see <http://evil.example|https://console.aliyun.com>")

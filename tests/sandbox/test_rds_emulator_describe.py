@@ -127,6 +127,18 @@ def test_describe_db_instances_token_pages(rds_sdk: Any, rds: Any) -> None:
     assert len(set(seen)) == 14
 
 
+def test_describe_db_instances_takes_up_to_30_ids_comma_separated(rds_sdk: Any, rds: Any) -> None:
+    """How the bot reads many instances' statuses in one call; a name it does not know is simply not listed."""
+    wanted = [MYSQL_PROD, MYSQL_DEV, PG_STAGING, *(f"rm-bp1nosuch{n:07d}" for n in range(27))]
+    request = rds_sdk.models.DescribeDBInstancesRequest(region_id=HANGZHOU, dbinstance_id=",".join(wanted),
+                                                        page_size=100)
+    listed = {i.dbinstance_id: i.dbinstance_status for i in rds.describe_dbinstances(request).body.items.dbinstance}
+    assert listed == {MYSQL_PROD: "Running", MYSQL_DEV: "Running", PG_STAGING: "Running"}
+    error = rds_sdk.error(rds_sdk.raw, rds, "DescribeDBInstances",
+                          {"RegionId": HANGZHOU, "DBInstanceId": ",".join([*wanted, "rm-bp1onetoomany0"])})
+    assert (error.code, error.status_code) == ("InvalidParameter", 400)
+
+
 @pytest.mark.parametrize(
     ("query", "code"),
     [

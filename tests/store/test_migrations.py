@@ -93,6 +93,25 @@ def test_upgrade_on_empty_database_creates_every_table(database_url: str) -> Non
         db.dispose()
 
 
+def test_head_revision_read_from_the_files_is_alembics() -> None:
+    assert migrate.head_revision() == migrate.alembic_head()
+
+
+def test_checking_an_up_to_date_database_imports_no_alembic(tmp_path: Path) -> None:
+    # `serve` checks the schema at every start: Alembic (with Mako, Pygments and every dialect's DDL)
+    # is about 10 MB the process would keep; only an upgrade needs it.
+    url = f"sqlite:///{tmp_path / 'current.db'}"
+    db = Database(url)
+    migrate.upgrade(db)
+    db.dispose()
+    code = ("import sys\nfrom bot.store import migrate\nfrom bot.store.db import Database\n"
+            f"db = Database({url!r})\nassert migrate.is_current(db)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako', 'pygments')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
     db = Database(database_url)
     try:

@@ -289,6 +289,72 @@ def test_two_dispatchers_send_each_row_exactly_once_in_request_order(db: Databas
     assert {r.claimed_by for r in rows.values()} <= {"w0", "w1"}
 
 
+# -- a channel's pace -------------------------------------------------------------------------------
+
+def test_a_paced_message_waits_unclaimed_and_holds_back_only_its_request(db: Database) -> None:
+    a = insert_request(db, State.RUNNING, request_id="clone-a")
+    b = insert_request(db, State.RUNNING, request_id="clone-b")
+    ids = _enqueue(db, [(a, "reply", "a:1"), (a, "final", "a:final"), (b, "final", "b:final")])
+    busy = {a}  # a's channel has posted its fill
+    sender = FakeSender()
+    dispatcher = OutboxDispatcher(db, sender, worker_id="w1",
+                                  pace=lambda row, request: 0.8 if request and request.id in busy else 0.0)
+    assert dispatcher.deliver() == 1 and sender.sent_ids == [ids["b:final"]]
+    assert 0 < dispatcher.paced_for_s() <= 0.8, "the sender wakes when a's channel is free"
+    held = _rows(db)["a:1"]
+    assert (held.state, held.attempts, held.claimed_by, held.last_error) == ("pending", 0, None, None), \
+        "held back, not tried: no attempt counted"
+    busy.clear()
+    assert dispatcher.deliver() == 2 and dispatcher.paced_for_s() == 0
+    assert sender.sent_ids == [ids["b:final"], ids["a:1"], ids["a:final"]]
+
+
+def test_messages_held_back_by_the_pace_do_not_hide_the_ones_behind_them(db: Database,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(outbox_module, "PAGE", 3)
+    held = [insert_request(db, State.RUNNING, request_id=f"clone-held-{n}") for n in range(7)]
+    free = insert_request(db, State.RUNNING, request_id="clone-free")
+    ids = _enqueue(db, [(r, "final", f"{r}:final") for r in held] + [(free, "final", "free:final")])
+    sender = FakeSender()
+    dispatcher = OutboxDispatcher(db, sender, worker_id="w1",
+                                  pace=lambda row, request: 5.0 if request and request.id in held else 0.0)
+    assert dispatcher.deliver() == 1 and sender.sent_ids == [ids["free:final"]]
+
+
+def test_in_a_busy_channel_a_new_card_goes_before_older_replies(db: Database) -> None:
+    old = insert_request(db, State.RUNNING, request_id="clone-old")
+    new = insert_request(db, State.PENDING_APPROVAL, request_id="clone-new")
+    ids = _enqueue(db, [(old, "final", "old:final"), (new, "anchor", "new:anchor")])
+    sender = FakeSender()
+    slots = [0.0]  # the channel has room for one post
+
+    def pace(row: OutboxMessage, request: Request | None) -> float:
+        return 0.0 if slots else 1.0
+
+    def posted(message: OutboxMessage) -> None:
+        slots.pop()
+
+    sender.hooks = {"new:anchor": posted, "old:final": posted}
+    OutboxDispatcher(db, sender, worker_id="w1", pace=pace).deliver()
+    assert sender.sent_ids == [ids["new:anchor"]]
+
+
+def test_an_edit_of_a_posted_progress_line_that_a_newer_edit_overwrites_is_skipped(db: Database) -> None:
+    line = insert_request(db, State.RUNNING, request_id="backup-a", operation="backup", thread_channel="C0OPS",
+                          thread_ts="1.000100", progress_ts="1.000200")
+    fresh = insert_request(db, State.RUNNING, request_id="backup-b", operation="backup", thread_channel="C0OPS",
+                           thread_ts="1.000300")
+    ids = _enqueue(db, [(line, "progress_edit", f"a:edit:{p}") for p in (10, 40, 70)]
+                   + [(fresh, "progress_edit", f"b:edit:{p}") for p in (10, 40)])
+    sender = FakeSender()
+    _drain(OutboxDispatcher(db, sender, worker_id="w1"))
+    assert sorted(sender.sent_ids) == sorted([ids["a:edit:70"], ids["b:edit:10"], ids["b:edit:40"]]), \
+        "a's line shows 70% at once; b's line did not exist yet: its first edit posts it"
+    rows = _rows(db)
+    assert {r.state for r in rows.values()} == {"sent"}
+    assert (rows["a:edit:10"].slack_channel, rows["a:edit:10"].slack_ts) == ("C0OPS", "1.000200")
+
+
 # -- bugs -----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("permanent", [False, True], ids=["transient", "permanent"])

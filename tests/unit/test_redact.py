@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.redact import MASK, redact, redact_text, register_secrets
+from bot.redact import _NEEDED, _PATTERNS, MASK, redact, redact_text, register_secrets
 
 
 @pytest.mark.parametrize("secret", [
@@ -97,3 +99,14 @@ def test_secret_valued_keys_are_masked_in_dicts() -> None:
 def test_registered_secret_never_survives(prefix: str, suffix: str) -> None:
     register_secrets(["unit-Hypo-S3cret-Value-91c"])
     assert "unit-Hypo-S3cret-Value-91c" not in redact_text(prefix + "unit-Hypo-S3cret-Value-91c" + suffix)
+
+
+@pytest.mark.parametrize("pattern", [p for p, _ in _PATTERNS], ids=lambda p: p.pattern[:24])
+def test_text_a_pattern_matches_is_never_skipped(pattern: re.Pattern[str]) -> None:
+    """redact_text skips text without any of _NEEDED: every credential shape must contain one."""
+    @settings(max_examples=200, deadline=None, database=None)
+    @given(st.from_regex(pattern))
+    def check(text: str) -> None:
+        assert _NEEDED.search(text), text
+
+    check()

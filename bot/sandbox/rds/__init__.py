@@ -8,7 +8,7 @@ configurable :class:`Timings`, and lets tests inject faults and read a journal o
 calls. It imports nothing from the Alibaba Cloud SDK.
 """
 
-from bot.sandbox.rds.clock import ManualClock
+from bot.sandbox.rds.clock import ManualClock, OffsetClock
 from bot.sandbox.rds.emulator import RdsEmulator
 from bot.sandbox.rds.errors import ApiError
 from bot.sandbox.rds.journal import CallRecord
@@ -35,6 +35,7 @@ __all__ = [
     "Instance",
     "InstanceClass",
     "ManualClock",
+    "OffsetClock",
     "RdsEmulator",
     "Region",
     "Seed",

@@ -29,3 +29,28 @@ class ManualClock:
         """Move the clock forward by ``seconds``."""
         with self._lock:
             self._now += seconds
+
+
+class OffsetClock:
+    """Wall time plus an offset that only moves forward: the playground moves it together with the bot's
+    clock (``bot.timeutil.CLOCK``), so jobs finish and approvals expire on the same jump."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return time.time() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward by ``seconds`` (never backward: job times must stay in order)."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._offset += seconds
+
+    @property
+    def offset_s(self) -> float:
+        with self._lock:
+            return self._offset

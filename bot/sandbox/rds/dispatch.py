@@ -139,6 +139,15 @@ class Dispatcher:
         )
         return answer
 
+    def run(self, action: str, params: Mapping[str, str], account: str = "") -> dict[str, Any]:
+        """Step 5 alone: the operation, as a call acting in ``account`` would run it (no HTTP, signature,
+        faults or journal record). Raises :class:`ApiError` as the call would have answered it."""
+        operation = OPERATIONS.get(action)
+        if operation is None:
+            raise ApiError("InvalidAction.NotFound")
+        body, _replayed = self._run(action, operation, dict(params), str(uuid.uuid4()).upper(), account)
+        return body
+
     def _resources(self, params: Mapping[str, str], account: str) -> list[str]:
         """The ARN of every instance a call names, as RAM authorises it."""
         named = [params[name] for name in INSTANCE_PARAMS if params.get(name)]

@@ -4,6 +4,8 @@ DescribeDatabases and DescribeDBInstanceTDE.
 An unknown instance gives ``InvalidDBInstanceId.NotFound`` (HTTP 400) on the
 per-instance Describe calls, as the real service answers DescribeDBInstanceAttribute
 (the seed pages list that code with 400); DescribeDBInstances simply lists nothing.
+DescribeDBInstances' ``DBInstanceId`` takes up to 30 IDs, comma-separated (more:
+``InvalidParameter``), which is how the bot reads many instances' statuses at once.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from bot.sandbox.rds.errors import DESCRIBE_NOT_FOUND, ApiError, invalid
 from bot.sandbox.rds.model import SQLSERVER, Instance
 from bot.sandbox.rds.params import Params, page, page_number, page_size
 from bot.sandbox.rds.state import State
-from bot.sandbox.rds.views import database_view, instance_attribute, instance_summary
+from bot.sandbox.rds.views import database_view, instance_attribute, instance_summary, read_only_map
 
+# DescribeDBInstances takes up to this many instance IDs, comma-separated, in DBInstanceId.
+MAX_IDS = 30
 # DescribeDBInstances filters compared for equality: parameter -> Instance attribute.
 _EXACT_FILTERS = {
     "Engine": "engine",
@@ -68,9 +72,12 @@ def _matches(instance: Instance, params: Params, ids: set[str], tags: dict[str, 
 def describe_db_instances(state: State, params: Params) -> dict[str, Any]:
     region = params.require("RegionId")
     ids = set(params.csv("DBInstanceId"))
+    if len(ids) > MAX_IDS:
+        raise invalid("DBInstanceId")
     tags = requested_tags(params)
-    found = [i for i in state.instances.values()
-             if i.region == region and state.visible(i) and _matches(i, params, ids, tags)]
+    # Asked by ID (the bot's status batches): only those, not the whole estate.
+    candidates = [state.instances[i] for i in ids if i in state.instances] if ids else state.instances.values()
+    found = [i for i in candidates if i.region == region and state.visible(i) and _matches(i, params, ids, tags)]
     found.sort(key=lambda i: i.created_at, reverse=True)
     body: dict[str, Any] = {"TotalRecordCount": len(found)}
     max_results = params.integer("MaxResults")
@@ -88,7 +95,8 @@ def describe_db_instances(state: State, params: Params) -> dict[str, Any]:
         chosen = page(found, number, size)
         body["PageNumber"] = number
     body["PageRecordCount"] = len(chosen)
-    body["Items"] = {"DBInstance": [instance_summary(state, i) for i in chosen]}
+    children = read_only_map(state)
+    body["Items"] = {"DBInstance": [instance_summary(state, i, children) for i in chosen]}
     return body
 
 

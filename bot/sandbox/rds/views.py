@@ -9,6 +9,7 @@ Types follow ``alibabacloud_rds20140815`` 16.x response models: for instance
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 from typing import Any
 
 from bot.sandbox.rds.model import MARIADB, MYSQL, POSTGRESQL, SQLSERVER, Backup, Database, Instance
@@ -19,13 +20,23 @@ _DOMAIN = {MYSQL: "mysql", POSTGRESQL: "pg", SQLSERVER: "sqlserver", MARIADB: "m
 _PORT = {MYSQL: "3306", POSTGRESQL: "5432", SQLSERVER: "1433", MARIADB: "3306"}
 
 
-def _read_only_ids(state: State, instance: Instance) -> dict[str, Any]:
-    children = state.read_only_children(instance.id)
-    return {"ReadOnlyDBInstanceId": [{"DBInstanceId": child.id} for child in children]}
+def _read_only_ids(state: State, instance: Instance, children: Mapping[str, list[str]] | None) -> dict[str, Any]:
+    ids = children.get(instance.id, []) if children is not None else [c.id for c in state.read_only_children(instance.id)]
+    return {"ReadOnlyDBInstanceId": [{"DBInstanceId": child} for child in ids]}
 
 
-def instance_summary(state: State, instance: Instance) -> dict[str, Any]:
-    """One ``Items.DBInstance[]`` entry of DescribeDBInstances."""
+def read_only_map(state: State) -> dict[str, list[str]]:
+    """Every primary's read-only instances, found in one pass (for a listing of many)."""
+    children: dict[str, list[str]] = {}
+    for instance in state.instances.values():
+        if instance.master_id:
+            children.setdefault(instance.master_id, []).append(instance.id)
+    return children
+
+
+def instance_summary(state: State, instance: Instance, children: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+    """One ``Items.DBInstance[]`` entry of DescribeDBInstances (``children``: :func:`read_only_map`, when
+    many are listed)."""
     cls = state.classes.get(instance.db_class)
     return {
         "DBInstanceId": instance.id,
@@ -50,7 +61,7 @@ def instance_summary(state: State, instance: Instance) -> dict[str, Any]:
         "LockReason": instance.lock_reason,
         "DBInstanceType": instance.instance_type,
         "MasterInstanceId": instance.master_id,
-        "ReadOnlyDBInstanceIds": _read_only_ids(state, instance),
+        "ReadOnlyDBInstanceIds": _read_only_ids(state, instance, children),
         "CreateTime": format_time(instance.created_at),
         "ExpireTime": format_time(instance.expire_time) if instance.expire_time else "",
         "ConnectionMode": "Standard",

@@ -30,6 +30,12 @@ class ChangeFeed:
             self._version += 1
             self._cond.notify_all()
 
+    @property
+    def version(self) -> int:
+        """How many changes so far: a reader (the playground) compares it to see that something changed."""
+        with self._cond:
+            return self._version
+
     def wait_until(self, predicate: Callable[[], T | None], timeout: float, describe: Callable[[], str]) -> T:
         """The first truthy ``predicate()``; ``TimeoutError`` with ``describe()`` after ``timeout`` s."""
         deadline = time.monotonic() + timeout

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,12 @@ class Journal:
         self._lock = threading.Lock()
         self._calls: list[Call] = []
         self._seq = itertools.count(1)
+        self._watchers: list[Callable[[Call], None]] = []
+
+    def watch(self, watcher: Callable[[Call], None]) -> None:
+        """Call ``watcher`` with every call as it is recorded (benchmarks time calls without polling the list)."""
+        with self._lock:
+            self._watchers.append(watcher)
 
     def record(
         self,
@@ -74,6 +81,9 @@ class Journal:
         with self._lock:
             call = Call(next(self._seq), method, params, status, response, at, fault)
             self._calls.append(call)
+            watchers = list(self._watchers)
+        for watcher in watchers:
+            watcher(call)
         self._feed.bump()
         return call
 
