@@ -139,6 +139,9 @@ class Stack:
         self.runtime.drain(timeout_s)
 
     def stop(self) -> None:
+        # Work already under way (a modal's facts waiting for a lull) finishes while the emulators still
+        # answer, instead of failing against closed ports after them; bounded, so a stuck task cannot hang a stop.
+        self.runtime.executor.wait_idle(2.0)
         self.runtime.stop()
         self.emulators.stop()
 
