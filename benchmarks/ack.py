@@ -6,7 +6,8 @@ emulators); and the reference, a plain ``slack_bolt.App`` with default settings 
 listener calls ``ack()`` then ``views.open`` with the same modal rdsbot opens, built for each
 command by the same function (``bot.slack.modals.operation_modal``), so what differs is what
 rdsbot does around it (signature and envelope checks, the duplicate-delivery check in its
-database, the policy, its pools); served the same way: ``bot.slack.server.make_server``
+database, which for a slash command follows the modal (``bot.slack.verdict``), the policy, its
+pools); served the same way: ``bot.slack.server.make_server``
 (waitress, its default thread count, as ``rdsbot serve`` uses it), in a child of its own
 (``python -m benchmarks.ack --reference``). Each side has its own process, as in production, so
 neither pays for the other's threads or garbage. The Slack emulator's driver signs every request

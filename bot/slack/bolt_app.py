@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
 from bot import metrics
@@ -20,12 +21,13 @@ from bot.policy.subjects import is_user_id
 from bot.slack import envelope
 from bot.slack.listeners import Listeners
 from bot.slack.people import People
+from bot.slack.verdict import VERDICT, Verdict
 from bot.slack.replies import acting_user
 
 log = logging.getLogger(__name__)
 
 
-class DeliveryGuard:
+class DeliveryGuard(Middleware):
     """Drops a request Slack (or anyone) delivers twice, before any listener runs.
 
     Signature verification already rejects anything older than five minutes;
@@ -33,7 +35,8 @@ class DeliveryGuard:
     an event already seen, is acknowledged and ignored. The keys kept here are
     only the most recent ``keep`` (a busy bot sees thousands in ten minutes, and
     each kept key is memory): ``seen``, the database's record shared by replicas,
-    answers for every new key anyway.
+    answers for every new key anyway. A slash command is acked before that answer
+    (see :class:`Verdict`); everything else waits for it.
     """
 
     def __init__(self, window_s: float = 600.0, *, seen: Callable[[str], bool] | None = None,
@@ -45,6 +48,10 @@ class DeliveryGuard:
         self._shared = seen  # a database-backed check, shared by replicas
 
     def first_time(self, key: str) -> bool:
+        return self.first_here(key) and (self._shared is None or self._shared(key))
+
+    def first_here(self, key: str) -> bool:
+        """This process's own memory of recent keys (no database)."""
         now = time.monotonic()
         with self._lock:
             while self._seen and (len(self._seen) >= self.keep
@@ -53,18 +60,39 @@ class DeliveryGuard:
             if key in self._seen:
                 return False
             self._seen[key] = now
-        if self._shared is not None:
-            return self._shared(key)
         return True
 
-    def __call__(self, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
         key = _delivery_key(req)
-        if key is not None and not self.first_time(key):
-            metrics.SLACK_REQUESTS.labels("duplicate").inc()
-            log.info("duplicate delivery ignored", extra={"retry_num": _header(req, "x-slack-retry-num")})
-            return BoltResponse(status=200, body="")
+        if key is None:
+            return self._pass(next)
+        if not self.first_here(key):
+            return self._duplicate(req)
+        shared = self._shared
+        if shared is None:
+            return self._pass(next)
+        if _is_slash_command(req.body):
+            # Bolt runs the listener after every middleware has returned: the listener settles it.
+            req.context[VERDICT] = Verdict(lambda: shared(key))
+            return self._pass(next)
+        if not shared(key):
+            return self._duplicate(req)
+        return self._pass(next)
+
+    @staticmethod
+    def _pass(next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
         metrics.SLACK_REQUESTS.labels("ok").inc()
         return next()
+
+    @staticmethod
+    def _duplicate(req: BoltRequest) -> BoltResponse:
+        metrics.SLACK_REQUESTS.labels("duplicate").inc()
+        log.info("duplicate delivery ignored", extra={"retry_num": _header(req, "x-slack-retry-num")})
+        return BoltResponse(status=200, body="")
+
+
+def _is_slash_command(body: Any) -> bool:
+    return isinstance(body, dict) and isinstance(body.get("command"), str) and "type" not in body
 
 
 def malformed(body: Any) -> str | None:
@@ -77,28 +105,36 @@ def malformed(body: Any) -> str | None:
     return f"malformed payload: {why}"
 
 
-def well_formed_only(req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+# The middlewares below are Middleware subclasses, not functions: Bolt calls a function middleware
+# through its argument injection (inspecting its signature on every request), a subclass directly.
+
+
+class WellFormedOnly(Middleware):
     """Socket Mode's envelope check (HTTP mode checks in the server, before Bolt's own middleware)."""
-    refusal = malformed(req.body)
-    return BoltResponse(status=400, body=refusal) if refusal is not None else next()
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+        refusal = malformed(req.body)
+        return BoltResponse(status=400, body=refusal) if refusal is not None else next()
 
 
-def known_users_only(req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+class KnownUsersOnly(Middleware):
     """Refuse a payload whose acting user is not a Slack user ID (e.g. "role:dba").
 
     Policy subjects include roles and groups; a request must never be able to
     claim to be one. Events without a user (url_verification) pass through.
     """
-    body = req.body if isinstance(req.body, dict) else {}
-    claims_user = "user_id" in body or "user" in body
-    if claims_user and acting_user(body) is None:
-        metrics.SLACK_REQUESTS.labels("bad_user").inc()
-        log.warning("request with a malformed user id refused")
-        return BoltResponse(status=400, body="unknown user")
-    return next()
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+        body = req.body if isinstance(req.body, dict) else {}
+        claims_user = "user_id" in body or "user" in body
+        if claims_user and acting_user(body) is None:
+            metrics.SLACK_REQUESTS.labels("bad_user").inc()
+            log.warning("request with a malformed user id refused")
+            return BoltResponse(status=400, body="unknown user")
+        return next()
 
 
-class ReaderLocale:
+class ReaderLocale(Middleware):
     """Sets who reads this request's answers (:mod:`bot.i18n`): the acting user, in their Slack locale.
 
     Lazy: ``users.info`` is asked (through the :class:`People` cache) only when
@@ -113,7 +149,7 @@ class ReaderLocale:
         self.people = people
         self.fallback = fallback  # RDSBOT_DEFAULT_LOCALE
 
-    def __call__(self, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
         who = _reader_of(req.body if isinstance(req.body, dict) else {})
         locale = self.people.locale
         set_reader(Reader(lambda: locale(who), fallback=self.fallback) if who else Reader.fixed(self.fallback))
@@ -166,12 +202,14 @@ def build_bolt_app(
     if settings.slack_signing_secret is None and not settings.socket_mode:
         raise ValueError("SLACK_SIGNING_SECRET is required in HTTP mode")
     # Socket Mode payloads arrive over the app token's WebSocket, not signed HTTP: nothing to verify.
+    # Over HTTP the server (bot.slack.server.WebApp) checks every signature on the raw bytes before
+    # Bolt sees the request, and will not serve Bolt without the secret: Bolt need not check again.
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = App(
         client=client,
         signing_secret=secret,
         token_verification_enabled=False,
-        request_verification_enabled=not settings.socket_mode,
+        request_verification_enabled=False,
         # Ack functions run in the request's own thread and Bolt answers when they return: an ack
         # never queues for a pool thread (nor waits out Bolt's 10 ms polling for it). So every
         # non-lazy listener answers, then hands any further work to the background (deps.later);
@@ -183,9 +221,9 @@ def build_bolt_app(
         ssl_check_enabled=True,
     )
     if settings.socket_mode:
-        app.use(well_formed_only)  # over HTTP the server refuses a malformed envelope before Bolt parses it
+        app.use(WellFormedOnly())  # over HTTP the server refuses a malformed envelope before Bolt parses it
     app.use(guard)
-    app.use(known_users_only)
+    app.use(KnownUsersOnly())
     app.use(ReaderLocale(people or People(client), fallback=settings.default_locale))
     listeners.register(app)
 

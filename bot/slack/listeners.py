@@ -13,7 +13,7 @@ import re
 from concurrent.futures import Executor
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot import operations
@@ -35,6 +35,7 @@ from bot.slack.reminder_flow import ReminderFlow
 from bot.slack.replies import acting_user, just_ack
 from bot.slack.resubmit import Resubmit
 from bot.slack.text import escape
+from bot.slack.verdict import VERDICT, Verdict, go_ahead
 from bot.workflow.access import may_view
 from bot.workflow.background import Background, Foreground
 from bot.workflow.deps import Deps
@@ -83,10 +84,12 @@ class Listeners:
         app.action(TIME_ACTIONS)(ack=just_ack, lazy=[self.opener.time_picked])
         app.options(re.compile(r".*"))(self.pickers.suggest)
 
-    def ack_command(self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    def ack_command(self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond,
+                    context: BoltContext) -> None:
         """Answer at once: help and status inline; everything else after the ack, in the background
         (handed over directly: a Bolt lazy listener would copy the whole request and build its
-        context again, on the request's own thread, before the answer goes out)."""
+        context again, on the request's own thread, before the answer goes out). Whether this is
+        the command's first delivery is for that work to ask (:class:`~bot.slack.verdict.Verdict`)."""
         command = parse(body.get("text"))
         user = acting_user(body) or ""
         if command.name == "help":
@@ -96,12 +99,18 @@ class Listeners:
             ack(text=self._status_text(user, command.first))
         elif command.name in LAZY_COMMANDS:
             ack()
-            self.deps.later(self.run_command, body, client, respond)
+            verdict = context.get(VERDICT)
+            verdict = verdict if isinstance(verdict, Verdict) else None
+            self.deps.later(self.run_command, body, client, respond, verdict)
         else:
             ack(text=messages.help_text())
 
-    def run_command(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    def run_command(self, body: dict[str, Any], client: WebClient, respond: Respond,
+                    verdict: Verdict | None = None) -> None:
         command = parse(body.get("text"))
+        op = operations.get(command.name)
+        if op is None and not go_ahead(verdict, respond):
+            return  # an operation's modal opens first: its trigger_id is Slack's own guard (ModalOpener.open)
         if command.name == "remind":
             self.reminders.command(body, client, respond, command.args)
         elif command.name == "pending":
@@ -110,14 +119,14 @@ class Listeners:
             respond(text=cancel_text(self.deps, acting_user(body) or "", command.first), response_type="ephemeral")
         elif command.name == operations.LISTING.name:
             self.listing.command(body, client, respond, command.first)
-        elif (op := operations.get(command.name)) is not None:
+        elif op is not None:
             instance = command.first if command.first and INSTANCE_ID.match(command.first) else None
             notes = []
             if command.first and instance is None:
                 notes.append(":warning: " + _("`{instance}` is not an instance ID; pick the instance below.",
                                               instance=escape(command.first[:64])))
             self.opener.open(op, body=body, client=client, respond=respond, initial={"DBInstanceId": instance},
-                             notes=notes)
+                             notes=notes, verdict=verdict)
 
     def _status_text(self, user: str, request_id: str | None) -> str:
         if not request_id:

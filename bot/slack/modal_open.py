@@ -29,6 +29,7 @@ from bot.slack.ids import Block
 from bot.slack.people import People
 from bot.slack.replies import acting_user
 from bot.slack.text import escape
+from bot.slack.verdict import Verdict, go_ahead
 from bot.timeutil import epoch_of, local_time, slack_date, to_api, utc_offset, utcnow
 from bot.workflow import break_glass, reads
 from bot.workflow.access import any_instance, decide, resource_of
@@ -62,12 +63,17 @@ class ModalOpener:
         self.foreground = foreground or Foreground()
 
     def open(self, spec: FormSpec, *, body: dict[str, Any], client: WebClient, respond: Respond,
-             initial: dict[str, str | None] | None = None, notes: list[str] | None = None) -> None:
+             initial: dict[str, str | None] | None = None, notes: list[str] | None = None,
+             verdict: Verdict | None = None) -> None:
+        """Open ``spec``'s modal at once. A slash command's copies need no database to keep them from opening
+        a second one: Slack takes each trigger_id once (and for 3 seconds), so a copy delivered elsewhere
+        fails to open and, its ``verdict`` saying it is a copy, says nothing. Nothing waits on the
+        database before the modal opens; the delivery is recorded right after."""
         with self.foreground.busy():
-            self._open(spec, body, client, respond, dict(initial or {}), notes or [])
+            self._open(spec, body, client, respond, dict(initial or {}), notes or [], verdict)
 
     def _open(self, spec: FormSpec, body: dict[str, Any], client: WebClient, respond: Respond,
-              initial: dict[str, str | None], notes: list[str]) -> None:
+              initial: dict[str, str | None], notes: list[str], verdict: Verdict | None) -> None:
         channel = str(body.get("channel_id") or (body.get("channel") or {}).get("id") or "")
         instance = initial.get("DBInstanceId")
         glass = isinstance(spec, Operation) and may_break_glass(self.deps, acting_user(body) or "", instance)
@@ -81,6 +87,10 @@ class ModalOpener:
         try:
             opened = client.views_open(trigger_id=body.get("trigger_id"), view=view)
         except SlackApiError as error:
+            # A copy of a command already acted on (on another replica, before a restart) finds its trigger
+            # used: the person has the form from the first delivery and hears nothing from the copy.
+            if not go_ahead(verdict, respond):
+                return
             code = error.response.get("error")
             if code in {"expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id"}:
                 respond(text=":hourglass: " + _("Slack's window for opening the form passed before I could open it. "
@@ -90,6 +100,8 @@ class ModalOpener:
                 respond(text=":warning: " + _("I could not open the form ({error}).", error=escape(str(code))),
                         response_type="ephemeral")
             return
+        if verdict is not None:
+            verdict.settle()  # recorded, so that a later copy of this command stays quiet (above)
         if instance:
             self._show_source_later(client, opened["view"], instance, acting_user(body) or "", spec)
 

@@ -86,12 +86,15 @@ class WebApp:
             metrics.SLACK_REQUESTS.labels("unsigned").inc()
             return _respond(start_response, 401, "invalid request signature")
         try:
-            # Bolt reads the envelope while building the request, before any middleware of ours runs.
+            request = _bolt_request(body, query, headers)
+            # Bolt routes on the envelope it parsed: a malformed one is refused before it gets the chance.
             content_type = (environ.get("CONTENT_TYPE") or "").split(";")[0] or None
-            refusal = None if ssl_check else malformed(parse_body(body, content_type))
+            refusal = None if ssl_check else malformed(request.body if request else parse_body(body, content_type))
             if refusal is not None:
                 return _respond(start_response, 400, refusal)
-            response = self.bolt.dispatch(BoltRequest(body=body, query=query, headers=headers))
+            if request is None:
+                return _respond(start_response, 400, "could not process the request")
+            response = self.bolt.dispatch(request)
         except Exception:  # noqa: BLE001 - malformed input must be a 4xx, never a crash
             log.exception("could not process a Slack request")
             return _respond(start_response, 400, "could not process the request")
@@ -114,6 +117,15 @@ class WebApp:
         if not re.fullmatch(r"\d{1,12}", timestamp) or not signature:
             return False
         return bool(self.verifier.is_valid(body=body, timestamp=timestamp, signature=signature))
+
+
+def _bolt_request(body: str, query: str, headers: dict[str, list[str]]) -> BoltRequest | None:
+    """The request as Bolt reads it (its body parsed once, here), or None when Bolt cannot read its envelope."""
+    try:
+        return BoltRequest(body=body, query=query, headers=headers)
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        log.info("Slack request Bolt cannot read", extra={"error": type(error).__name__})
+        return None
 
 
 def _status_line(status: int) -> str:

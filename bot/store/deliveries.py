@@ -1,6 +1,6 @@
 """Remember which Slack deliveries were already acted on, across replicas and restarts.
 
-Every Slack request asks :meth:`DeliveryLog.first_time` before it is answered, so the check
+Every Slack request asks :meth:`DeliveryLog.first_time` before it is acted on, so the check
 is a group commit: callers arriving while one transaction is being written queue, and the
 next transaction inserts all of their keys at once. A burst of eight requests costs one or
 two transactions instead of eight taken in turn (on SQLite each waited for the write lock,
@@ -10,7 +10,7 @@ and for the interpreter while holding it: 20 ms for the median request of a burs
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete
@@ -30,7 +30,7 @@ class _Ask:
     """One caller's key, and what its batch found (or the error that broke the batch)."""
 
     key: str
-    done: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event | None = None  # made only for a caller who waits (the usual caller writes at once)
     lead: bool = False  # woken to write the next batch rather than with an answer
     new: bool = False
     error: Exception | None = None
@@ -57,7 +57,9 @@ class DeliveryLog:
             self._queue.append(ask)
             lead = not self._writing
             self._writing = True
-        if not lead:
+            if not lead:
+                ask.done = threading.Event()
+        if ask.done is not None:
             ask.done.wait()
             lead = ask.lead
         if lead:
@@ -85,8 +87,10 @@ class DeliveryLog:
                 successor = self._queue[0] if self._queue else None
                 self._writing = successor is not None
             for ask in batch:
-                ask.done.set()
+                if ask.done is not None:
+                    ask.done.set()
             if successor is not None:
+                assert successor.done is not None  # it queued while this batch was being written
                 successor.lead = True
                 successor.done.set()
 

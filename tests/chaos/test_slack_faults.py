@@ -111,6 +111,48 @@ def test_retried_deliveries_with_a_new_signature_act_once(make_stack: Any, emula
     assert not slack.ephemerals(ALICE), [e["text"] for e in slack.ephemerals(ALICE)]
 
 
+@SQLITE
+def test_a_slash_command_copied_to_another_replica_acts_once(make_stack: Any, emulators: Emulators,
+                                                             ledger: Ledger) -> None:
+    """The replica that gets the copy never saw the command (nothing in its memory): the shared record and
+    Slack's single-use trigger_id must keep it from acting. A slash command is acked before the record is
+    asked, so this is the attack on that: a second modal, a second reminder, or an error told to the person."""
+    from sqlmodel import select
+
+    from bot.store.models import Reminder
+
+    first, second = make_stack(), make_stack()
+    slack = emulators.slack
+    copier = SlackDriver(slack, second.bot_url)
+
+    command = first.driver.slash_command(ALICE, f"clone {DEV_MYSQL}", channel=OPS_CHANNEL)
+    slack.wait_for_view(ALICE, callback_id="rds_clone", timeout=5)
+    wait_until(lambda: slack.calls("views.update"), 10, "the instance's facts under the modal")
+    first.drain()
+    copy = _redeliver(copier, command)
+    ledger.fault("slack:copied_delivery")
+    assert copy.status == 200 and copy.acked_in_time
+    second.drain()
+    opened = [c for c in slack.calls("views.open") if c.ok]
+    ledger.dup("slack:slash_command_handled", len(opened) - 1)
+    assert len(opened) == 1, [c.summary() for c in slack.calls("views.open")]
+    assert len(slack.calls("views.update")) == 1, "the copy read the instance's facts again"
+    assert not slack.ephemerals(ALICE), [e["text"] for e in slack.ephemerals(ALICE)]
+
+    remind = first.driver.slash_command(BOB, f"remind {PROD_MYSQL} daily 09:00", channel=OPS_CHANNEL)
+    wait_until(lambda: slack.ephemerals(BOB), 5, "the reminder's confirmation")
+    first.drain()
+    copy = _redeliver(copier, remind)
+    ledger.fault("slack:copied_delivery")
+    assert copy.status == 200 and copy.acked_in_time
+    second.drain()
+    with first.runtime.db.reader() as session:
+        reminders = list(session.exec(select(Reminder)))
+    ledger.dup("reminder:created", len(reminders) - 1)
+    assert len(reminders) == 1, [(r.id, r.schedule) for r in reminders]
+    assert len(slack.ephemerals(BOB)) == 1, [e["text"] for e in slack.ephemerals(BOB)]
+
+
 def _unsent_submission(driver: SlackDriver, slack: Any, instance: str) -> tuple[Any, dict[str, Any]]:
     """A filled-in clone modal whose submission has been built and signed but not acted on.
 

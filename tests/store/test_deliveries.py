@@ -90,3 +90,16 @@ def test_a_broken_batch_reaches_every_caller_in_it(db: Database) -> None:
         futures = [pool.submit(log.first_time, f"trigger:{n}") for n in range(8)]
         errors = [f.exception(timeout=30) for f in futures]
     assert all(error is not None for error in errors)
+
+
+def test_a_failed_write_leaves_the_kept_connection_usable(db: Database) -> None:
+    """SQLite's write_cursor keeps one connection; a transaction that fails is rolled back on it, not left open."""
+    log = DeliveryLog(db)
+    assert log.first_time("trigger:before") is True
+    with pytest.raises(RuntimeError):
+        with db.write_cursor() as cursor:
+            cursor.execute(log._sql, ("trigger:rolled-back", "2026-12-07 00:00:00.000000"))
+            raise RuntimeError("the caller failed mid-transaction")
+    assert log.first_time("trigger:rolled-back") is True  # the failed transaction's row is gone
+    assert log.first_time("trigger:after") is True
+    assert log.first_time("trigger:after") is False
