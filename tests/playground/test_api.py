@@ -18,6 +18,7 @@ import pytest
 
 from bot.sandbox.playground import PlaygroundServer, serve_in_background
 from bot.sandbox.slack import ALICE, BOB, CAROL, DAVE, ERIN, OPS_CHANNEL
+from bot.slack.ids import Block
 
 PROD = "rm-bp1mysqlprod0001"
 DEV = "rm-bp1mysqldev00002"
@@ -97,6 +98,11 @@ def test_a_command_opens_a_modal_in_that_persons_state_only(api: Api) -> None:
 def test_a_required_field_left_empty_comes_back_as_field_errors_and_reaches_nobody(
         api: Api, server: PlaygroundServer) -> None:
     view = api.open_modal(DAVE, f"clone {PROD}")
+    # The facts about the instance follow the modal by a views.update, which (as in Slack) clears errors
+    # shown on the view; a person reads them before submitting, and so does this test.
+    view = api.until(lambda: next((v for v in api.state(DAVE)["views"] if v["id"] == view["id"]
+                                   and any(b.get("block_id") == Block.SOURCE_INFO for b in v["blocks"])), None),
+                     "the source panel")
     options = api.post("/api/suggest", {"user": DAVE, "view_id": view["id"], "action_id": "DBInstanceId", "query": ""})
     assert "options" in options and "option_groups" in options
     answer = api.post("/api/submit", {"user": DAVE, "view_id": view["id"], "values": {"DBInstanceId": PROD}})
