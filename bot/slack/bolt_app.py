@@ -21,8 +21,8 @@ from bot.policy.subjects import is_user_id
 from bot.slack import envelope
 from bot.slack.listeners import Listeners
 from bot.slack.people import People
-from bot.slack.verdict import VERDICT, Verdict
 from bot.slack.replies import acting_user
+from bot.slack.verdict import VERDICT, Verdict
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from slack_bolt import Respond
 
@@ -54,13 +53,6 @@ class Verdict:
         if self._error is not None:
             raise self._error
         return self._first
-
-
-def first_delivery(context: dict[str, Any] | None) -> bool:
-    """For work a slash command started: True unless the shared record says this delivery was seen before
-    (no verdict in ``context``: the guard already decided, or there is no shared record)."""
-    verdict = (context or {}).get(VERDICT)
-    return verdict.first_time() if isinstance(verdict, Verdict) else True
 
 
 def go_ahead(verdict: Verdict | None, respond: Respond) -> bool:
